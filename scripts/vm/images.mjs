@@ -1,0 +1,47 @@
+// Makes sure the guest images exist by running the images/ recipes (each is cached by a hash of its recipe
+// and prints the path of what it built on its last stdout line). Their progress goes to our stderr.
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const imagesDir = join(repoRoot, 'images');
+
+const memo = new Map();
+
+/** Runs images/<script> once per process and resolves to the last line it printed on stdout. */
+export function imagePath(script, args = []) {
+  const key = [script, ...args].join(' ');
+  if (!memo.has(key)) {
+    const p = runRecipe(script, args);
+    p.catch(() => memo.delete(key)); // a failed build may be retried
+    memo.set(key, p);
+  }
+  return memo.get(key);
+}
+
+function runRecipe(script, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [join(imagesDir, script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const last = out.trim().split('\n').pop() ?? '';
+      if (code === 0 && last.startsWith('/')) resolve(last);
+      else reject(new Error(`images/${script} failed (exit ${code})${out ? `: ${out.trim().slice(-500)}` : ''}`));
+    });
+  });
+}
+
+/** Paths of everything a guest of this mode boots from. */
+export async function ensureImages(mode) {
+  // Sequential on purpose: the kernel build takes both cores.
+  const kernel = await imagePath('build-kernel.sh');
+  const initramfs = await imagePath('build-initramfs.sh');
+  if (mode !== 'xen') return { kernel, initramfs };
+  const xenRoot = await imagePath('fetch-xen.sh');
+  return { kernel, initramfs, xenRoot, xenHypervisor: join(xenRoot, 'boot', 'xen') };
+}

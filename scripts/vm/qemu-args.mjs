@@ -1,0 +1,66 @@
+// QEMU command lines for the two guest modes. KVM is not usable on our machines, so always TCG.
+
+/** Escapes a value for a QEMU -option list (commas are doubled). */
+const q = (s) => String(s).replaceAll(',', ',,');
+
+/** The 9p shares every guest gets: the host root read-only, outDir writable (see images/init). */
+function shares(outDir) {
+  return [
+    '-fsdev', `local,id=hostroot,path=/,security_model=none,readonly=on`,
+    '-device', 'virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot',
+    '-fsdev', `local,id=outdir,path=${q(outDir)},security_model=none`,
+    '-device', 'virtio-9p-pci,fsdev=outdir,mount_tag=outdir',
+  ];
+}
+
+const common = (memMiB) => [
+  '-accel', 'tcg',
+  '-smp', '2',
+  '-m', String(memMiB),
+  '-nodefaults', '-no-user-config',
+  '-display', 'none',
+  '-serial', 'stdio', // console on our stdout: the host parses it line by line
+  '-monitor', 'none',
+  '-no-reboot', // with panic=-1 a guest panic ends QEMU at once
+  '-device', 'virtio-gpu-pci', // the DRM tests want a virtio-gpu node besides vgem/vkms
+];
+
+// Kernel arguments the guest init reads (zcopy.*) plus a quiet, panic-exits console.
+function guestArgs({ outDir, lower, console }) {
+  const a = [`console=${console}`, 'panic=-1', 'oops=panic', 'quiet', 'loglevel=4', 'cma=64M', `zcopy.out=${outDir}`];
+  if (lower) a.push(`zcopy.lower=${lower}`);
+  return a.join(' ');
+}
+
+export function bareArgs({ kernel, initramfs, outDir, memMiB = 2048, extra = [] }) {
+  return [
+    ...common(memMiB),
+    '-cpu', 'max',
+    '-kernel', kernel,
+    '-initrd', initramfs,
+    '-append', guestArgs({ outDir, console: 'ttyS0' }),
+    ...shares(outDir),
+    ...extra,
+  ];
+}
+
+/**
+ * Xen (multiboot from QEMU) with dom0 on the same 9p root plus the extracted Xen tools as an upper lower
+ * layer. -cpu max crashes a PV dom0 under TCG; PVH guests need 1G/2M HAP pages off (TCG's nested NPT).
+ */
+export function xenArgs({ kernel, initramfs, xenHypervisor, xenRoot, outDir, memMiB = 3072, dom0MiB = 1024, extra = [] }) {
+  const xenCmdline = [
+    `dom0_mem=${dom0MiB}M,max:${dom0MiB}M`, 'dom0_max_vcpus=2', 'console=com1', 'com1=115200,8n1',
+    'loglvl=warning', 'guest_loglvl=warning', 'hap_1gb=0', 'hap_2mb=0',
+  ].join(' ');
+  return [
+    ...common(memMiB),
+    '-cpu', 'qemu64,+svm,+npt,+nrip-save',
+    '-kernel', xenHypervisor,
+    '-append', xenCmdline,
+    // multiboot modules: dom0 kernel (with its command line), then its initramfs
+    '-initrd', `${q(`${kernel} ${guestArgs({ outDir, lower: xenRoot, console: 'hvc0' })}`)},${q(initramfs)}`,
+    ...shares(outDir),
+    ...extra,
+  ];
+}
