@@ -17,7 +17,7 @@ export function jobScript({ command, cwd, env, setup }) {
     }),
     'exec 2>&1',
     // Per-mode bring-up (xen: xenstored & co.) must succeed, or the job does not run.
-    ...(setup ? [`. ${shq(setup)} || { echo "zcopy-job: guest setup failed"; exit 125; }`] : []),
+    ...(setup ? [`/bin/sh ${shq(setup)} || { echo "zcopy-job: guest setup failed"; exit 125; }`] : []),
     `cd ${shq(cwd)} || exit 126`,
     Array.isArray(command) ? `exec ${cmd}` : cmd,
     '',

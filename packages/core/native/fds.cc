@@ -1,0 +1,143 @@
+// Owned fds: open/close/dup/adopt, plus the fd kinds every package needs (memfd, eventfd).
+#include <fcntl.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <zcopy/args.h>
+#include <zcopy/errors.h>
+#include <zcopy/ioctl.h>
+
+#include "state.h"
+
+namespace zcopy {
+namespace {
+
+Napi::Value Track(Napi::Env env, int fd) {
+  GetState(env)->fds.insert(fd);
+  return Napi::Number::New(env, fd);
+}
+
+// open(path, flags, mode?) -> fd. O_CLOEXEC is always added: a forked child must not inherit device fds.
+Napi::Value Open(const Napi::CallbackInfo& info) {
+  std::string path = StringArg(info, 0, "path");
+  int flags = static_cast<int>(IntegerArg(info, 1, "flags", 0, 0x7fffffff));
+  mode_t mode = info.Length() > 2 && !info[2].IsUndefined() ? static_cast<mode_t>(U32Arg(info, 2, "mode")) : 0;
+  int fd;
+  do {
+    fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) ThrowErrno(info.Env(), "open", nullptr, path.c_str());
+  return Track(info.Env(), fd);
+}
+
+// close(fd). Never retried: on Linux the fd is released even when close reports EINTR.
+Napi::Value Close(const Napi::CallbackInfo& info) {
+  int fd = FdArg(info, 0);
+  GetState(info.Env())->fds.erase(fd);
+  if (::close(fd) < 0 && errno != EINTR) ThrowErrno(info.Env(), "close");
+  return info.Env().Undefined();
+}
+
+// adopt(fd): take ownership of an fd created elsewhere (another addon, SCM_RIGHTS, a child process).
+Napi::Value Adopt(const Napi::CallbackInfo& info) {
+  int fd = FdArg(info, 0);
+  if (::fcntl(fd, F_GETFD) < 0) ThrowErrno(info.Env(), "fcntl");
+  return Track(info.Env(), fd);
+}
+
+// release(fd): stop tracking without closing (ownership handed to someone else).
+Napi::Value Release(const Napi::CallbackInfo& info) {
+  GetState(info.Env())->fds.erase(FdArg(info, 0));
+  return info.Env().Undefined();
+}
+
+Napi::Value Dup(const Napi::CallbackInfo& info) {
+  int fd = FdArg(info, 0);
+  int nfd = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  if (nfd < 0) ThrowErrno(info.Env(), "fcntl");
+  return Track(info.Env(), nfd);
+}
+
+Napi::Value TrackedFds(const Napi::CallbackInfo& info) {
+  auto state = GetState(info.Env());
+  Napi::Array out = Napi::Array::New(info.Env(), state->fds.size());
+  uint32_t i = 0;
+  for (int fd : state->fds) out.Set(i++, Napi::Number::New(info.Env(), fd));
+  return out;
+}
+
+// FIONREAD: bytes waiting to be read (pipes, sockets, eventfd-free fds); ENOTTY on fds without ioctls.
+Napi::Value Fionread(const Napi::CallbackInfo& info) {
+  int fd = FdArg(info, 0);
+  int n = 0;
+  ZCOPY_IOCTL(info.Env(), fd, FIONREAD, &n);
+  return Napi::Number::New(info.Env(), n);
+}
+
+Napi::Value MemfdCreate(const Napi::CallbackInfo& info) {
+  std::string name = StringArg(info, 0, "name");
+  unsigned flags = U32Arg(info, 1, "flags");
+  if (name.size() > 249) throw Napi::RangeError::New(info.Env(), "memfd name is limited to 249 bytes");
+  int fd = ::memfd_create(name.c_str(), flags | MFD_CLOEXEC);
+  if (fd < 0) ThrowErrno(info.Env(), "memfd_create");
+  return Track(info.Env(), fd);
+}
+
+Napi::Value AddSeals(const Napi::CallbackInfo& info) {
+  int fd = FdArg(info, 0);
+  int seals = static_cast<int>(U32Arg(info, 1, "seals"));
+  if (::fcntl(fd, F_ADD_SEALS, seals) < 0) ThrowErrno(info.Env(), "fcntl", "F_ADD_SEALS");
+  return info.Env().Undefined();
+}
+
+Napi::Value GetSeals(const Napi::CallbackInfo& info) {
+  int fd = FdArg(info, 0);
+  int seals = ::fcntl(fd, F_GET_SEALS);
+  if (seals < 0) ThrowErrno(info.Env(), "fcntl", "F_GET_SEALS");
+  return Napi::Number::New(info.Env(), seals);
+}
+
+Napi::Value Eventfd(const Napi::CallbackInfo& info) {
+  unsigned init = U32Arg(info, 0, "initval");
+  int flags = static_cast<int>(U32Arg(info, 1, "flags"));
+  int fd = ::eventfd(init, flags | EFD_CLOEXEC);
+  if (fd < 0) ThrowErrno(info.Env(), "eventfd");
+  return Track(info.Env(), fd);
+}
+
+}  // namespace
+
+void InitFds(Napi::Env env, Napi::Object exports) {
+  exports.Set("open", Napi::Function::New(env, Open, "open"));
+  exports.Set("close", Napi::Function::New(env, Close, "close"));
+  exports.Set("adopt", Napi::Function::New(env, Adopt, "adopt"));
+  exports.Set("release", Napi::Function::New(env, Release, "release"));
+  exports.Set("dup", Napi::Function::New(env, Dup, "dup"));
+  exports.Set("trackedFds", Napi::Function::New(env, TrackedFds, "trackedFds"));
+  exports.Set("fionread", Napi::Function::New(env, Fionread, "fionread"));
+  exports.Set("memfdCreate", Napi::Function::New(env, MemfdCreate, "memfdCreate"));
+  exports.Set("addSeals", Napi::Function::New(env, AddSeals, "addSeals"));
+  exports.Set("getSeals", Napi::Function::New(env, GetSeals, "getSeals"));
+  exports.Set("eventfd", Napi::Function::New(env, Eventfd, "eventfd"));
+
+  Napi::Object c = Napi::Object::New(env);
+  c.Set("MFD_ALLOW_SEALING", Napi::Number::New(env, MFD_ALLOW_SEALING));
+  c.Set("F_SEAL_SEAL", Napi::Number::New(env, F_SEAL_SEAL));
+  c.Set("F_SEAL_SHRINK", Napi::Number::New(env, F_SEAL_SHRINK));
+  c.Set("F_SEAL_GROW", Napi::Number::New(env, F_SEAL_GROW));
+  c.Set("F_SEAL_WRITE", Napi::Number::New(env, F_SEAL_WRITE));
+  c.Set("EFD_NONBLOCK", Napi::Number::New(env, EFD_NONBLOCK));
+  c.Set("EFD_SEMAPHORE", Napi::Number::New(env, EFD_SEMAPHORE));
+  c.Set("PROT_READ", Napi::Number::New(env, PROT_READ));
+  c.Set("PROT_WRITE", Napi::Number::New(env, PROT_WRITE));
+  c.Set("MAP_SHARED", Napi::Number::New(env, MAP_SHARED));
+  c.Set("MAP_PRIVATE", Napi::Number::New(env, MAP_PRIVATE));
+  c.Set("POLLIN", Napi::Number::New(env, UV_READABLE));
+  c.Set("POLLOUT", Napi::Number::New(env, UV_WRITABLE));
+  c.Set("POLLPRI", Napi::Number::New(env, UV_PRIORITIZED));
+  exports.Set("constants", c);
+}
+
+}  // namespace zcopy

@@ -1,0 +1,91 @@
+// mmap as an external ArrayBuffer; munmap detaches it, so no JS view can reach unmapped memory.
+#include <sys/mman.h>
+
+#include <zcopy/args.h>
+#include <zcopy/errors.h>
+
+#include "state.h"
+
+namespace zcopy {
+namespace {
+
+struct FinalizeHint {
+  std::shared_ptr<CoreState> state;
+  Mapping* mapping;
+};
+
+// GC of a mapping nobody unmapped: release it here (the JS side warns about the leak).
+void FinalizeMapping(napi_env, void*, void* hintPtr) {
+  auto* hint = static_cast<FinalizeHint*>(hintPtr);
+  Mapping* m = hint->mapping;
+  if (!m->unmapped) ::munmap(m->addr, m->length);
+  // The address may already belong to a newer mapping: erase only our own entry.
+  auto it = hint->state->mappings.find(m->addr);
+  if (it != hint->state->mappings.end() && it->second == m) hint->state->mappings.erase(it);
+  delete m;
+  delete hint;
+}
+
+// mmap(fd, length, prot, flags, offset) -> ArrayBuffer
+Napi::Value Mmap(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = FdArg(info, 0);
+  uint64_t length = U64Arg(info, 1, "length");
+  int prot = static_cast<int>(U32Arg(info, 2, "prot"));
+  int flags = static_cast<int>(U32Arg(info, 3, "flags"));
+  uint64_t offset = U64Arg(info, 4, "offset");
+  if (length == 0) throw Napi::RangeError::New(env, "mmap length must be greater than 0");
+  long page = ::sysconf(_SC_PAGESIZE);
+  if (offset % static_cast<uint64_t>(page) != 0)
+    throw Napi::RangeError::New(env, "mmap offset must be a multiple of the page size");
+
+  void* addr = ::mmap(nullptr, length, prot, flags, fd, static_cast<off_t>(offset));
+  if (addr == MAP_FAILED) ThrowErrno(env, "mmap");
+
+  auto state = GetState(env);
+  auto* m = new Mapping{addr, static_cast<size_t>(length), false};
+  state->mappings[addr] = m;
+  auto* hint = new FinalizeHint{state, m};
+  napi_value ab;
+  napi_status st = napi_create_external_arraybuffer(env, addr, length, FinalizeMapping, hint, &ab);
+  if (st != napi_ok) {
+    ::munmap(addr, length);
+    state->mappings.erase(addr);
+    delete m;
+    delete hint;
+    throw Napi::Error::New(env, "could not wrap the mapping in an ArrayBuffer");
+  }
+  return Napi::Value(env, ab);
+}
+
+// munmap(arrayBuffer) -> true if this call unmapped it; the ArrayBuffer is detached (byteLength 0).
+Napi::Value Munmap(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsArrayBuffer()) throw Napi::TypeError::New(env, "argument 'buffer' must be an ArrayBuffer from mmap");
+  Napi::ArrayBuffer ab = info[0].As<Napi::ArrayBuffer>();
+  void* addr = ab.Data();
+  auto state = GetState(env);
+  auto it = state->mappings.find(addr);
+  if (addr == nullptr || it == state->mappings.end() || it->second->unmapped) return Napi::Boolean::New(env, false);
+  Mapping* m = it->second;
+  // Detach first: from here on no view can touch the pages we give back.
+  ab.Detach();
+  if (::munmap(m->addr, m->length) < 0) ThrowErrno(env, "munmap");
+  m->unmapped = true;
+  state->mappings.erase(it);
+  return Napi::Boolean::New(env, true);
+}
+
+Napi::Value MappingCount(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(GetState(info.Env())->mappings.size()));
+}
+
+}  // namespace
+
+void InitMmap(Napi::Env env, Napi::Object exports) {
+  exports.Set("mmap", Napi::Function::New(env, Mmap, "mmap"));
+  exports.Set("munmap", Napi::Function::New(env, Munmap, "munmap"));
+  exports.Set("mappingCount", Napi::Function::New(env, MappingCount, "mappingCount"));
+}
+
+}  // namespace zcopy

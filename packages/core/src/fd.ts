@@ -1,0 +1,157 @@
+// The fd-owning base every zcopy object extends.
+// Owned fds are closed by close()/[Symbol.dispose]; borrowed fds never are. A FinalizationRegistry is the
+// safety net: an owned object collected without close() gets its fd closed and a process warning naming its type.
+import { ClosedError } from './errors.js';
+import { native } from './native.js';
+
+/** Anything that stands for an fd: a number (borrowed by the callee) or an object with an `fd`. */
+export type FdLike = number | { readonly fd: number };
+
+/** The fd number of `target`, checked: TypeError/RangeError for wrong JS arguments, ClosedError after close. */
+export function fdOf(target: FdLike, name = 'fd'): number {
+  if (typeof target === 'number') {
+    if (!Number.isInteger(target)) throw new TypeError(`${name} must be an integer fd, got ${target}`);
+    if (target < 0 || target > 0x7fffffff) throw new RangeError(`${name} must be a non-negative fd, got ${target}`);
+    return target;
+  }
+  if (target !== null && typeof target === 'object' && 'fd' in target) return fdOf(target.fd, name);
+  throw new TypeError(`${name} must be an fd number or an object with an fd, got ${typeof target}`);
+}
+
+interface LeakRecord {
+  fd: number;
+  type: string;
+}
+
+const leaks = new FinalizationRegistry<LeakRecord>(({ fd, type }) => {
+  try {
+    native.close(fd);
+  } catch {
+    // already gone: nothing left to leak
+  }
+  process.emitWarning(
+    `a ${type} (fd ${fd}) was garbage-collected without close(); zcopy closed its fd. ` +
+      'Call close() or declare it with `using`.',
+    { type: 'ZcopyLeakWarning', code: 'ZCOPY_FD_LEAK' },
+  );
+});
+
+export interface FdObjectOptions {
+  /** true: this object closes the fd; false: the fd belongs to someone else and is never closed here. */
+  owned: boolean;
+}
+
+export abstract class FdObject implements Disposable {
+  #fd: number;
+  #closed = false;
+  #pins = 0;
+  #closeDeferred = false;
+  #closeListeners = new Set<(err: ClosedError) => void>();
+  readonly #token = {};
+  readonly owned: boolean;
+
+  protected constructor(fd: number, options: FdObjectOptions) {
+    this.#fd = fdOf(fd);
+    this.owned = options.owned;
+    if (this.owned) leaks.register(this, { fd: this.#fd, type: new.target.name }, this.#token);
+  }
+
+  /** The fd number; throws ClosedError after close(). */
+  get fd(): number {
+    if (this.#closed) throw new ClosedError(this.constructor.name);
+    return this.#fd;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Idempotent. Settles every pending wait with ClosedError (their pollers stop first), runs the subclass's
+   * cleanup (e.g. unmapping), then closes an owned fd — after any blocking call still using it has returned.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    leaks.unregister(this.#token);
+    const err = new ClosedError(this.constructor.name);
+    const listeners = [...this.#closeListeners];
+    this.#closeListeners.clear();
+    for (const listener of listeners) listener(err);
+    this.onClose();
+    if (!this.owned) return;
+    if (this.#pins > 0) this.#closeDeferred = true;
+    else native.close(this.#fd);
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** Give up ownership: the fd stays open and is the caller's to close. */
+  detachFd(): number {
+    const fd = this.fd;
+    if (!this.owned) throw new TypeError(`${this.constructor.name} borrows fd ${fd}: there is nothing to detach`);
+    if (this.#pins > 0) throw new Error(`${this.constructor.name} has calls in flight on fd ${fd}`);
+    native.release(fd);
+    leaks.unregister(this.#token);
+    this.#closed = true;
+    this.onClose();
+    return fd;
+  }
+
+  /** Subclass hook, run once by close() before the fd is closed. */
+  protected onClose(): void {}
+
+  /** @internal Calls `listener` once when this object is closed; returns the unsubscribe function. */
+  onceClosed(listener: (err: ClosedError) => void): () => void {
+    if (this.#closed) throw new ClosedError(this.constructor.name);
+    this.#closeListeners.add(listener);
+    return () => this.#closeListeners.delete(listener);
+  }
+
+  /** @internal Keeps the fd open while a blocking call uses it; returns the unpin function. */
+  pin(): () => void {
+    if (this.#closed) throw new ClosedError(this.constructor.name);
+    this.#pins++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.#pins--;
+      if (this.#pins === 0 && this.#closeDeferred) {
+        this.#closeDeferred = false;
+        native.close(this.#fd);
+      }
+    };
+  }
+}
+
+/** A plain owned or borrowed fd. */
+export class Fd extends FdObject {
+  /** open(2) a path (O_CLOEXEC always added); a failure is a KernelError with `path`. */
+  static open(path: string, flags: number, mode?: number): Fd {
+    if (typeof path !== 'string') throw new TypeError('path must be a string');
+    return new Fd(native.open(path, flags, mode), { owned: true });
+  }
+
+  /** Take ownership of an fd opened elsewhere (another library, SCM_RIGHTS, a child process). */
+  static adopt(fd: number): Fd {
+    return new Fd(native.adopt(fdOf(fd)), { owned: true });
+  }
+
+  /** Use an fd someone else owns and will close. */
+  static borrow(fd: number): Fd {
+    return new Fd(fdOf(fd), { owned: false });
+  }
+
+  /** An owned duplicate (F_DUPFD_CLOEXEC) of any fd. */
+  static dup(target: FdLike): Fd {
+    return new Fd(native.dup(fdOf(target)), { owned: true });
+  }
+
+  /** Bytes ready to read (FIONREAD). */
+  bytesReadable(): number {
+    return native.fionread(this.fd);
+  }
+}

@@ -1,0 +1,59 @@
+// Typed view of the core addon (raw bindings: numbers in, numbers out; no policy here).
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadBinding } from './binding.js';
+
+export interface NativePoller {
+  start(events: number): void;
+  stop(): void;
+  close(): void;
+}
+
+export interface BlockingHandle<T> {
+  promise: Promise<T>;
+  cancel(): void;
+}
+
+export interface CoreBinding {
+  open(path: string, flags: number, mode?: number): number;
+  close(fd: number): void;
+  adopt(fd: number): number;
+  release(fd: number): void;
+  dup(fd: number): number;
+  trackedFds(): number[];
+  fionread(fd: number): number;
+  memfdCreate(name: string, flags: number): number;
+  addSeals(fd: number, seals: number): void;
+  getSeals(fd: number): number;
+  eventfd(initval: number, flags: number): number;
+  mmap(fd: number, length: number, prot: number, flags: number, offset: number): ArrayBuffer;
+  munmap(buffer: ArrayBuffer): boolean;
+  mappingCount(): number;
+  Poller: new (fd: number, callback: (status: number, events: number) => void) => NativePoller;
+  pollBlocking(fd: number, events: number, timeoutMs: number): BlockingHandle<number>;
+  constants: Record<
+    | 'MFD_ALLOW_SEALING'
+    | 'F_SEAL_SEAL'
+    | 'F_SEAL_SHRINK'
+    | 'F_SEAL_GROW'
+    | 'F_SEAL_WRITE'
+    | 'EFD_NONBLOCK'
+    | 'EFD_SEMAPHORE'
+    | 'PROT_READ'
+    | 'PROT_WRITE'
+    | 'MAP_SHARED'
+    | 'MAP_PRIVATE'
+    | 'POLLIN'
+    | 'POLLOUT'
+    | 'POLLPRI'
+    | 'POLL_IN'
+    | 'POLL_OUT'
+    | 'POLL_ERR'
+    | 'POLL_HUP'
+    | 'POLL_NVAL',
+    number
+  >;
+}
+
+const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const native: CoreBinding = loadBinding<CoreBinding>(packageDir, 'zcopy_core');

@@ -1,0 +1,70 @@
+import { constants } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { errnoName, errnoNumber, Fd, KernelError, Memfd, registerHints } from '../src/index.js';
+
+describe('KernelError from real failing syscalls', () => {
+  it('open of a missing device node: ENOENT with path and syscall', () => {
+    let err: unknown;
+    try {
+      Fd.open('/dev/zcopy-does-not-exist', constants.O_RDWR);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(KernelError);
+    const k = err as KernelError;
+    expect(k.name).toBe('KernelError');
+    expect(k.code).toBe('ENOENT');
+    expect(k.errno).toBe(2);
+    expect(k.syscall).toBe('open');
+    expect(k.path).toBe('/dev/zcopy-does-not-exist');
+    expect(k.request).toBeUndefined();
+    expect(k.message).toMatch(/^open \/dev\/zcopy-does-not-exist failed: ENOENT \(no such file or directory\): the device node/);
+  });
+
+  it('an ioctl on /dev/null: ENOTTY naming the request', () => {
+    using f = Fd.open('/dev/null', constants.O_RDONLY);
+    let err: unknown;
+    try {
+      f.bytesReadable();
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(KernelError);
+    const k = err as KernelError;
+    expect(k.code).toBe('ENOTTY');
+    expect(k.errno).toBe(25);
+    expect(k.syscall).toBe('ioctl');
+    expect(k.request).toBe('FIONREAD');
+    expect(k.path).toBeUndefined();
+    expect(k.message).toContain('ioctl FIONREAD failed: ENOTTY');
+    expect(k.message).toContain('does not implement the ioctl');
+  });
+
+  it('an fcntl seal on a memfd without MFD_ALLOW_SEALING: EPERM', () => {
+    using m = Memfd.create('no-seals', { allowSealing: false });
+    expect(() => m.addSeals(['shrink'])).toThrow(expect.objectContaining({ code: 'EPERM', syscall: 'fcntl', request: 'F_ADD_SEALS' }));
+  });
+
+  it('registered hints explain a request-specific errno', () => {
+    registerHints('ZCOPY_TEST_REQUEST', { EINVAL: 'the test request needs a page-aligned size' });
+    const k = new KernelError({ errno: 22, syscall: 'ioctl', request: 'ZCOPY_TEST_REQUEST' });
+    expect(k.message).toBe('ioctl ZCOPY_TEST_REQUEST failed: EINVAL (invalid argument): the test request needs a page-aligned size');
+  });
+
+  it('errno names come from Node', () => {
+    expect(errnoName(22)).toBe('EINVAL');
+    expect(errnoNumber('ENOTTY')).toBe(25);
+    expect(() => errnoNumber('ENOPE')).toThrow(RangeError);
+  });
+});
+
+describe('wrong JS arguments throw before any syscall', () => {
+  it('TypeError and RangeError', () => {
+    expect(() => Fd.open(42 as unknown as string, 0)).toThrow(TypeError);
+    expect(() => Fd.borrow(1.5)).toThrow(TypeError);
+    expect(() => Fd.borrow(-1)).toThrow(RangeError);
+    expect(() => Fd.dup('3' as unknown as number)).toThrow(TypeError);
+    expect(() => Memfd.create('x', { size: -1 })).toThrow(RangeError);
+    expect(() => Memfd.create('x', { seals: ['glue' as 'seal'] })).toThrow(TypeError);
+  });
+});

@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// Image smoke check: the kernel's own selftests for sync_file/sw_sync, udmabuf and dma-buf heaps (built from
+// the guest kernel's source by images/build-selftests.sh), run in one bare guest. Prints their pass counts
+// and exits non-zero if any test failed or did not run. Proves the image before our tests blame our code.
+//   node scripts/vm/selftests.mjs [--verbose]
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { imagePath } from './images.mjs';
+import { runInVm } from './runner.mjs';
+
+const verbose = process.argv.includes('--verbose');
+const bin = await imagePath('build-selftests.sh');
+const outDir = await mkdtemp(join(tmpdir(), 'zcopy-selftests-'));
+const tests = { sync: 'sync_test', udmabuf: 'udmabuf', 'dmabuf-heaps': 'dmabuf-heap' };
+
+// Each test's output and exit status go to outDir; the job itself always succeeds if it got that far.
+const script = Object.entries(tests)
+  .map(([name, exe]) => `${bin}/${exe} > ${outDir}/${name}.log 2>&1; echo $? > ${outDir}/${name}.rc`)
+  .join('\n');
+const res = await runInVm({ command: script, cwd: bin, outDir, timeoutMs: 300000, quiet: !verbose });
+if (!res.ok) {
+  console.error(`selftests: the VM run failed (${res.reason}, exit ${res.exitCode}); console tail:`);
+  console.error(res.consoleLog.trimEnd().split('\n').slice(-30).join('\n'));
+  process.exit(1);
+}
+
+const read = (f) => readFile(join(outDir, f), 'utf8').catch(() => null);
+const counts = {};
+let failed = false;
+for (const name of Object.keys(tests)) {
+  const log = (await read(`${name}.log`)) ?? '';
+  const rc = Number((await read(`${name}.rc`)) ?? NaN);
+  const { pass, total } = countPasses(name, log, rc);
+  counts[name] = `${pass}/${total}`;
+  if (rc !== 0 || pass !== total || total === 0) {
+    failed = true;
+    console.error(`--- ${name} (exit ${rc}) ---\n${log.trimEnd()}`);
+  } else if (verbose) console.error(`--- ${name} ---\n${log.trimEnd()}`);
+}
+console.log(`selftests: ${Object.entries(counts).map(([n, c]) => `${n} ${c}`).join(', ')} (VM ${(res.elapsedMs / 1000).toFixed(1)}s)`);
+process.exit(failed ? 1 : 0);
+
+/** Each selftest reports differently: kselftest totals, a single ok line, or per-case OK/FAIL lines. */
+function countPasses(name, log, rc) {
+  if (name === 'sync') {
+    const m = log.match(/# Totals: pass:(\d+) fail:(\d+) xfail:(\d+) xpass:(\d+) skip:(\d+) error:(\d+)/);
+    if (!m) return { pass: 0, total: 0 };
+    const [pass, ...rest] = m.slice(1).map(Number);
+    return { pass, total: pass + rest.reduce((a, b) => a + b, 0) };
+  }
+  if (name === 'udmabuf') return { pass: rc === 0 && /: ok$/m.test(log) ? 1 : 0, total: 1 };
+  // dmabuf-heaps: "  Testing <case>:  OK" / "FAIL (...)" per heap and case
+  const cases = log.split('\n').filter((l) => /^\s+Testing /.test(l));
+  return { pass: cases.filter((l) => /OK\s*$/.test(l)).length, total: cases.length };
+}

@@ -1,0 +1,37 @@
+// Two projects: 'host' runs on this machine (argument checks, TS logic, syscalls every Linux has);
+// 'vm' runs inside the guest kernel booted by scripts/vm (every behaviour of the kernel interfaces we wrap).
+import { defineConfig } from 'vitest/config';
+
+const shared = {
+  // Tests run the TS sources of the workspace packages (the "source" export condition).
+  resolve: { conditions: ['source'] },
+};
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        ...shared,
+        test: {
+          name: 'host',
+          include: ['packages/*/test/**/*.test.ts'],
+          exclude: ['packages/*/test/**/*.vm.test.ts', '**/node_modules/**'],
+          pool: 'forks',
+          poolOptions: { forks: { execArgv: ['--expose-gc'] } },
+          testTimeout: 20_000,
+        },
+      },
+      {
+        ...shared,
+        test: {
+          name: 'vm',
+          include: ['packages/*/test/**/*.vm.test.ts'],
+          pool: 'forks',
+          poolOptions: { forks: { execArgv: ['--expose-gc'], singleFork: true } },
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});
