@@ -43,5 +43,6 @@ export async function ensureImages(mode) {
   const initramfs = await imagePath('build-initramfs.sh');
   if (mode !== 'xen') return { kernel, initramfs };
   const xenRoot = await imagePath('fetch-xen.sh');
-  return { kernel, initramfs, xenRoot, xenHypervisor: join(xenRoot, 'boot', 'xen') };
+  const domuBase = await imagePath('build-domu-base.sh');
+  return { kernel, initramfs, xenRoot, xenHypervisor: join(xenRoot, 'boot', 'xen'), domuBase };
 }

@@ -53,6 +53,9 @@ export async function runInVm({
   progress(`preparing ${mode} images`);
   const images = await ensureImages(mode);
   const setup = mode === 'xen' ? join(repoRoot, 'scripts', 'vm', 'xen-dom0-up.sh') : null;
+  // What dom0 jobs need to start domUs (scripts/vm/xen-domu.sh).
+  if (mode === 'xen') env = { ZCOPY_KERNEL: images.kernel, ZCOPY_DOMU_BASE: images.domuBase, ...env };
+  env = { ZCOPY_VM_MODE: mode, ...env };
   await rm(join(outDir, 'exit-code'), { force: true });
   await writeFile(join(outDir, 'job.sh'), jobScript({ command, cwd: resolve(cwd), env, setup }), { mode: 0o755 });
 

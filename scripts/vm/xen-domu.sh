@@ -113,6 +113,6 @@ on_reboot = "destroy"
 on_crash = "destroy"
 EOF
 rm -f "$LOGDIR/guest-$name.log"
-xl create -q "$work/domu.cfg" >/dev/null || die "xl create failed for $name ($work/domu.cfg)"
+xl -q create "$work/domu.cfg" >/dev/null || die "xl create failed for $name ($work/domu.cfg)"
 if [ "$sub" = start ]; then echo "$name"; exit 0; fi
 wait_domu "$name" "$timeout"
