@@ -16,6 +16,15 @@ key=$( { recipe_hash "${fragments[@]}" "${patches[@]}" build-kernel.sh; echo "$s
 out="$ZCOPY_CACHE/kernel/$key"
 if [ -s "$out/bzImage" ]; then echo "$out/bzImage"; exit 0; fi
 
+# One build at a time: a second caller waits for the first and then reuses its result.
+mkdir -p "$ZCOPY_CACHE/kernel"
+exec 9>"$ZCOPY_CACHE/kernel/.lock"
+if ! flock -n 9; then
+  log "another kernel build is running; waiting for it"
+  flock 9
+fi
+if [ -s "$out/bzImage" ]; then echo "$out/bzImage"; exit 0; fi
+
 # Patched source tree, keyed by source version + patches.
 src_key=$( { echo "$src_ver"; recipe_hash "${patches[@]}"; } | sha256sum | cut -c1-12)
 src="$ZCOPY_CACHE/src/linux-$src_key"

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian 12 machine that has Node.js (>= 20) and npm: Debian packages for the native build and
+# the VM rig, pnpm at the version package.json pins, the workspace's npm packages, and a build of every package.
+# Idempotent and quick on a second run (dpkg checks, pnpm's lockfile check, turbo's cache).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source images/lib.sh
+
+need_pkgs build-essential python3 libdrm-dev qemu-system-x86 busybox-static cpio linux-source-6.1 \
+  flex bison bc libelf-dev libssl-dev ccache xz-utils
+
+want=$(node -p 'require("./package.json").packageManager.split("@")[1]')
+if [ "$(pnpm --version 2>/dev/null || true)" != "$want" ]; then
+  echo "[setup] installing pnpm $want" >&2
+  npm install -g --silent "pnpm@$want" >/dev/null 2>&1 || npm install -g "pnpm@$want"
+fi
+
+pnpm install --frozen-lockfile --prefer-offline --reporter=silent
+node scripts/turbo.mjs run build --output-logs=errors-only >&2

@@ -1,0 +1,113 @@
+#!/usr/bin/env node
+// The whole test suite, as `npm test` and CI run it:
+//   1. static checks (typecheck, lint)
+//   2. host tests (vitest project 'host')
+//   3. tests of the VM runner itself (test/rig, node --test: they boot real guests, panicking and hung ones too)
+//   4. the image smoke check (the kernel's own selftests for sync, udmabuf and dma-heaps, in the guest)
+//   5. VM tests (vitest project 'vm', inside our kernel under QEMU)
+// Last line: "N passed, N failed" over every suite. A VM suite that did not run is a failure, never a pass.
+// Flags: --host-only (skip 2-5's VM parts: for quick local runs; CI never passes it), --vm-only.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const args = new Set(process.argv.slice(2));
+const outDir = join(root, 'out', 'test');
+rmSync(outDir, { recursive: true, force: true });
+mkdirSync(outDir, { recursive: true });
+
+const results = []; // { suite, passed, failed, skipped, note }
+let broken = false;
+
+function run(cmd, argv, opts = {}) {
+  console.error(`\n[test] $ ${cmd} ${argv.join(' ')}`);
+  return spawnSync(cmd, argv, { cwd: root, stdio: 'inherit', ...opts });
+}
+
+function vitestCounts(file) {
+  if (!existsSync(file)) return undefined;
+  const r = JSON.parse(readFileSync(file, 'utf8'));
+  return { passed: r.numPassedTests, failed: r.numFailedTests, skipped: r.numPendingTests + r.numTodoTests };
+}
+
+function record(suite, counts, exitStatus, note = '') {
+  if (!counts) {
+    results.push({ suite, passed: 0, failed: 1, skipped: 0, note: note || 'did not run' });
+    broken = true;
+    return;
+  }
+  if (exitStatus !== 0 && counts.failed === 0) {
+    counts.failed = 1; // the runner failed outside any single test (collection error, crash)
+    note ||= `exited with ${exitStatus}`;
+  }
+  results.push({ suite, ...counts, note });
+}
+
+const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
+
+if (!args.has('--vm-only')) {
+  const tc = run(process.execPath, [join(root, 'scripts', 'turbo.mjs'), 'run', 'typecheck', '--output-logs=errors-only']);
+  const lint = run(join(root, 'node_modules', '.bin', 'biome'), ['check', '.']);
+  record('static (typecheck, lint)', { passed: (tc.status === 0) + (lint.status === 0), failed: (tc.status !== 0) + (lint.status !== 0), skipped: 0 }, 0);
+
+  const host = run(process.execPath, [vitest, 'run', '--project', 'host', '--reporter=default', '--reporter=json', `--outputFile.json=${join(outDir, 'host.json')}`]);
+  record('host', vitestCounts(join(outDir, 'host.json')), host.status);
+}
+
+if (!args.has('--host-only')) {
+  // Runner self-tests: TAP summary lines "# pass N" / "# fail N".
+  const rigDir = join(root, 'test', 'rig');
+  const rigFiles = existsSync(rigDir) ? readdirSync(rigDir).filter((f) => f.endsWith('.test.mjs')).map((f) => join(rigDir, f)) : [];
+  if (rigFiles.length) {
+    const rig = run(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', '--test-reporter-destination=stderr', '--test-reporter=tap', `--test-reporter-destination=${join(outDir, 'rig.tap')}`, ...rigFiles], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const tap = existsSync(join(outDir, 'rig.tap')) ? readFileSync(join(outDir, 'rig.tap'), 'utf8') : '';
+    const n = (k) => Number(tap.match(new RegExp(`^# ${k} (\\d+)$`, 'm'))?.[1] ?? Number.NaN);
+    record('VM runner (test/rig)', Number.isNaN(n('pass')) ? undefined : { passed: n('pass'), failed: n('fail'), skipped: n('skipped') + n('todo') }, rig.status);
+  } else {
+    record('VM runner (test/rig)', undefined, 1, 'no runner tests found');
+  }
+
+  // Image smoke check: the kernel's own selftests in the guest.
+  if (existsSync(join(root, 'scripts', 'vm', 'selftests.mjs'))) {
+    const st = run(process.execPath, [join(root, 'scripts', 'vm', 'selftests.mjs'), '--json', join(outDir, 'selftests.json')]);
+    let counts;
+    if (existsSync(join(outDir, 'selftests.json'))) {
+      const j = JSON.parse(readFileSync(join(outDir, 'selftests.json'), 'utf8'));
+      counts = { passed: j.passed, failed: j.failed, skipped: j.skipped ?? 0 };
+    }
+    record('kernel selftests (in VM)', counts, st.status);
+  } else {
+    record('kernel selftests (in VM)', undefined, 1, 'scripts/vm/selftests.mjs missing');
+  }
+
+  // The VM suite: vitest inside the guest, results written to a host directory shared into the guest.
+  const { runInVm } = await import('./vm/runner.mjs');
+  const vmJson = join(outDir, 'vm.json');
+  console.error('\n[test] VM suite: vitest --project vm inside the guest');
+  const vm = await runInVm({
+    mode: 'bare',
+    cwd: root,
+    outDir,
+    quiet: false,
+    timeoutMs: 30 * 60_000,
+    command: [process.execPath, vitest, 'run', '--project', 'vm', '--reporter=default', '--reporter=json', `--outputFile.json=${vmJson}`],
+  });
+  const counts = vitestCounts(vmJson);
+  if (counts && counts.passed + counts.failed === 0) {
+    record('VM (vitest in guest)', undefined, 1, 'the VM suite ran no test');
+  } else {
+    record('VM (vitest in guest)', counts, vm.ok ? 0 : (vm.exitCode ?? 1), vm.ok ? '' : `guest ${vm.reason}${vm.exitCode != null ? ` (exit ${vm.exitCode})` : ''}; console log: ${vm.consoleLog}`);
+  }
+}
+
+console.log('\nsuite                          passed  failed  skipped');
+for (const r of results) {
+  console.log(`${r.suite.padEnd(30)} ${String(r.passed).padStart(6)}  ${String(r.failed).padStart(6)}  ${String(r.skipped).padStart(7)}${r.note ? `  ${r.note}` : ''}`);
+}
+const passed = results.reduce((a, r) => a + r.passed, 0);
+const failed = results.reduce((a, r) => a + r.failed, 0);
+const skipped = results.reduce((a, r) => a + r.skipped, 0);
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(failed > 0 || broken ? 1 : 0);
