@@ -25,7 +25,8 @@ function nodeIncludeDir() {
     '/usr/include/node',
     '/usr/local/include/node',
   ].filter(Boolean);
-  for (const dir of candidates) if (existsSync(join(dir, 'uv.h')) && existsSync(join(dir, 'node_api.h'))) return dir;
+  for (const dir of candidates)
+    if (existsSync(join(dir, 'uv.h')) && existsSync(join(dir, 'node_api.h'))) return dir;
   throw new Error(
     `Node.js headers (node_api.h, uv.h) not found in: ${candidates.join(', ')}.\n` +
       'Install them (Debian: apt-get install libnode-dev, or use a Node.js build that ships include/node) ' +
@@ -40,7 +41,12 @@ const out = join(pkgDir, 'build', 'Release', `${name}.node`);
 mkdirSync(dirname(out), { recursive: true });
 
 // Skip when the output is newer than every input (turbo caches across clones; this covers repeated local runs).
-const inputs = [...sources, ...readdirSync(join(root, 'packages/core/native/include/zcopy')).map((f) => join(root, 'packages/core/native/include/zcopy', f))];
+const inputs = [
+  ...sources,
+  ...readdirSync(join(root, 'packages/core/native/include/zcopy')).map((f) =>
+    join(root, 'packages/core/native/include/zcopy', f),
+  ),
+];
 for (const f of readdirSync(join(pkgDir, 'native'))) if (f.endsWith('.h')) inputs.push(join('native', f));
 if (existsSync(out)) {
   const built = statSync(out).mtimeMs;

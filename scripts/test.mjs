@@ -48,30 +48,77 @@ function record(suite, counts, exitStatus, note = '') {
 const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
 
 if (!args.has('--vm-only')) {
-  const tc = run(process.execPath, [join(root, 'scripts', 'turbo.mjs'), 'run', 'typecheck', '--output-logs=errors-only']);
+  const tc = run(process.execPath, [
+    join(root, 'scripts', 'turbo.mjs'),
+    'run',
+    'typecheck',
+    '--output-logs=errors-only',
+  ]);
   const lint = run(join(root, 'node_modules', '.bin', 'biome'), ['check', '.']);
-  record('static (typecheck, lint)', { passed: (tc.status === 0) + (lint.status === 0), failed: (tc.status !== 0) + (lint.status !== 0), skipped: 0 }, 0);
+  record(
+    'static (typecheck, lint)',
+    {
+      passed: (tc.status === 0) + (lint.status === 0),
+      failed: (tc.status !== 0) + (lint.status !== 0),
+      skipped: 0,
+    },
+    0,
+  );
 
-  const host = run(process.execPath, [vitest, 'run', '--project', 'host', '--reporter=default', '--reporter=json', `--outputFile.json=${join(outDir, 'host.json')}`]);
+  const host = run(process.execPath, [
+    vitest,
+    'run',
+    '--project',
+    'host',
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${join(outDir, 'host.json')}`,
+  ]);
   record('host', vitestCounts(join(outDir, 'host.json')), host.status);
 }
 
 if (!args.has('--host-only')) {
   // Runner self-tests: TAP summary lines "# pass N" / "# fail N".
   const rigDir = join(root, 'test', 'rig');
-  const rigFiles = existsSync(rigDir) ? readdirSync(rigDir).filter((f) => f.endsWith('.test.mjs')).map((f) => join(rigDir, f)) : [];
+  const rigFiles = existsSync(rigDir)
+    ? readdirSync(rigDir)
+        .filter((f) => f.endsWith('.test.mjs'))
+        .map((f) => join(rigDir, f))
+    : [];
   if (rigFiles.length) {
-    const rig = run(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', '--test-reporter-destination=stderr', '--test-reporter=tap', `--test-reporter-destination=${join(outDir, 'rig.tap')}`, ...rigFiles], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const rig = run(
+      process.execPath,
+      [
+        '--test',
+        '--test-concurrency=1',
+        '--test-reporter=spec',
+        '--test-reporter-destination=stderr',
+        '--test-reporter=tap',
+        `--test-reporter-destination=${join(outDir, 'rig.tap')}`,
+        ...rigFiles,
+      ],
+      { stdio: ['ignore', 'inherit', 'inherit'] },
+    );
     const tap = existsSync(join(outDir, 'rig.tap')) ? readFileSync(join(outDir, 'rig.tap'), 'utf8') : '';
     const n = (k) => Number(tap.match(new RegExp(`^# ${k} (\\d+)$`, 'm'))?.[1] ?? Number.NaN);
-    record('VM runner (test/rig)', Number.isNaN(n('pass')) ? undefined : { passed: n('pass'), failed: n('fail'), skipped: n('skipped') + n('todo') }, rig.status);
+    record(
+      'VM runner (test/rig)',
+      Number.isNaN(n('pass'))
+        ? undefined
+        : { passed: n('pass'), failed: n('fail'), skipped: n('skipped') + n('todo') },
+      rig.status,
+    );
   } else {
     record('VM runner (test/rig)', undefined, 1, 'no runner tests found');
   }
 
   // Image smoke check: the kernel's own selftests in the guest.
   if (existsSync(join(root, 'scripts', 'vm', 'selftests.mjs'))) {
-    const st = run(process.execPath, [join(root, 'scripts', 'vm', 'selftests.mjs'), '--json', join(outDir, 'selftests.json')]);
+    const st = run(process.execPath, [
+      join(root, 'scripts', 'vm', 'selftests.mjs'),
+      '--json',
+      join(outDir, 'selftests.json'),
+    ]);
     let counts;
     if (existsSync(join(outDir, 'selftests.json'))) {
       const j = JSON.parse(readFileSync(join(outDir, 'selftests.json'), 'utf8'));
@@ -92,19 +139,37 @@ if (!args.has('--host-only')) {
     outDir,
     quiet: false,
     timeoutMs: 30 * 60_000,
-    command: [process.execPath, vitest, 'run', '--project', 'vm', '--reporter=default', '--reporter=json', `--outputFile.json=${vmJson}`],
+    command: [
+      process.execPath,
+      vitest,
+      'run',
+      '--project',
+      'vm',
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile.json=${vmJson}`,
+    ],
   });
   const counts = vitestCounts(vmJson);
   if (counts && counts.passed + counts.failed === 0) {
     record('VM (vitest in guest)', undefined, 1, 'the VM suite ran no test');
   } else {
-    record('VM (vitest in guest)', counts, vm.ok ? 0 : (vm.exitCode ?? 1), vm.ok ? '' : `guest ${vm.reason}${vm.exitCode != null ? ` (exit ${vm.exitCode})` : ''}; console log: ${vm.consoleLog}`);
+    record(
+      'VM (vitest in guest)',
+      counts,
+      vm.ok ? 0 : (vm.exitCode ?? 1),
+      vm.ok
+        ? ''
+        : `guest ${vm.reason}${vm.exitCode != null ? ` (exit ${vm.exitCode})` : ''}; console log: ${vm.consoleLog}`,
+    );
   }
 }
 
 console.log('\nsuite                          passed  failed  skipped');
 for (const r of results) {
-  console.log(`${r.suite.padEnd(30)} ${String(r.passed).padStart(6)}  ${String(r.failed).padStart(6)}  ${String(r.skipped).padStart(7)}${r.note ? `  ${r.note}` : ''}`);
+  console.log(
+    `${r.suite.padEnd(30)} ${String(r.passed).padStart(6)}  ${String(r.failed).padStart(6)}  ${String(r.skipped).padStart(7)}${r.note ? `  ${r.note}` : ''}`,
+  );
 }
 const passed = results.reduce((a, r) => a + r.passed, 0);
 const failed = results.reduce((a, r) => a + r.failed, 0);

@@ -2,7 +2,7 @@
 // (a) waitFd: uv_poll on the fd, one native poller per fd shared by all its waiters, stopped before the fd closes.
 // (b) runBlocking: a blocking call on the threadpool, pinned to its owner so the fd outlives the call.
 // Both take timeoutMs and an AbortSignal and settle when their owner is closed.
-import { abortReason, ClosedError, KernelError, TimeoutError } from './errors.js';
+import { abortReason, type ClosedError, KernelError, TimeoutError } from './errors.js';
 import { type FdLike, FdObject, fdOf } from './fd.js';
 import { type BlockingHandle, type NativePoller, native } from './native.js';
 
@@ -21,15 +21,21 @@ export const PollEvents = {
 } as const;
 
 /** Validates WaitOptions (TypeError/RangeError) and returns them normalised. */
-export function checkWaitOptions(opts: WaitOptions | undefined): { timeoutMs: number | undefined; signal: AbortSignal | undefined } {
+export function checkWaitOptions(opts: WaitOptions | undefined): {
+  timeoutMs: number | undefined;
+  signal: AbortSignal | undefined;
+} {
   if (opts === undefined) return { timeoutMs: undefined, signal: undefined };
   if (opts === null || typeof opts !== 'object') throw new TypeError('options must be an object');
   const { timeoutMs, signal } = opts;
   if (timeoutMs !== undefined) {
-    if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs)) throw new TypeError('timeoutMs must be a number');
-    if (timeoutMs < 0 || timeoutMs > 0x7fffffff) throw new RangeError(`timeoutMs must be within 0..2^31-1, got ${timeoutMs}`);
+    if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs))
+      throw new TypeError('timeoutMs must be a number');
+    if (timeoutMs < 0 || timeoutMs > 0x7fffffff)
+      throw new RangeError(`timeoutMs must be within 0..2^31-1, got ${timeoutMs}`);
   }
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
+  if (signal !== undefined && !(signal instanceof AbortSignal))
+    throw new TypeError('signal must be an AbortSignal');
   return { timeoutMs, signal };
 }
 
@@ -70,7 +76,10 @@ function restart(fd: number, watch: Watch): void {
 function addWaiter(fd: number, waiter: Waiter): void {
   let watch = watches.get(fd);
   if (!watch) {
-    watch = { poller: new native.Poller(fd, (status, events) => dispatch(fd, status, events)), waiters: new Set() };
+    watch = {
+      poller: new native.Poller(fd, (status, events) => dispatch(fd, status, events)),
+      waiters: new Set(),
+    };
     watches.set(fd, watch);
   }
   watch.waiters.add(waiter);
@@ -98,13 +107,19 @@ export function activePollers(): number {
  * Resolves with the ready events once `target` polls ready for any of `events`.
  * A target that is an FdObject settles with ClosedError when it is closed.
  */
-export function waitFd(target: FdLike, events: number, options?: WaitOptions, what = 'wait'): Promise<number> {
+export function waitFd(
+  target: FdLike,
+  events: number,
+  options?: WaitOptions,
+  what = 'wait',
+): Promise<number> {
   let fd: number;
   let opts: ReturnType<typeof checkWaitOptions>;
   try {
     fd = fdOf(target);
     opts = checkWaitOptions(options);
-    if (!Number.isInteger(events) || events <= 0) throw new RangeError('events must be a non-empty PollEvents mask');
+    if (!Number.isInteger(events) || events <= 0)
+      throw new RangeError('events must be a non-empty PollEvents mask');
   } catch (e) {
     return Promise.reject(e);
   }
@@ -138,7 +153,8 @@ export function waitFd(target: FdLike, events: number, options?: WaitOptions, wh
       reject(e);
       return;
     }
-    if (timeoutMs !== undefined) timer = setTimeout(() => waiter.settle(new TimeoutError(what, timeoutMs)), timeoutMs);
+    if (timeoutMs !== undefined)
+      timer = setTimeout(() => waiter.settle(new TimeoutError(what, timeoutMs)), timeoutMs);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
@@ -195,12 +211,15 @@ export function runBlocking<T>(start: () => BlockingHandle<T>, options: Blocking
       else resolve(value as T);
     };
     const onAbort = () => finish(abortReason(signal!), undefined, true);
-    handle.promise.then(
-      (v) => finish(undefined, v),
-      (e) => finish(e),
-    ).finally(() => unpin?.());
+    handle.promise
+      .then(
+        (v) => finish(undefined, v),
+        (e) => finish(e),
+      )
+      .finally(() => unpin?.());
     if (owner) unsubscribe = owner.onceClosed((err: ClosedError) => finish(err, undefined, true));
-    if (timeoutMs !== undefined) timer = setTimeout(() => finish(new TimeoutError(what, timeoutMs), undefined, true), timeoutMs);
+    if (timeoutMs !== undefined)
+      timer = setTimeout(() => finish(new TimeoutError(what, timeoutMs), undefined, true), timeoutMs);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
@@ -209,7 +228,11 @@ export function runBlocking<T>(start: () => BlockingHandle<T>, options: Blocking
  * Like waitFd, but poll(2) runs on a threadpool thread: for fds that epoll refuses. The thread also honours
  * the timeout itself, so nothing lingers after a timeout or an abort.
  */
-export async function waitFdBlocking(target: FdLike, pollEvents: number, options: WaitOptions = {}): Promise<number> {
+export async function waitFdBlocking(
+  target: FdLike,
+  pollEvents: number,
+  options: WaitOptions = {},
+): Promise<number> {
   const fd = fdOf(target);
   const { timeoutMs } = checkWaitOptions(options);
   const revents = await runBlocking(() => native.pollBlocking(fd, pollEvents, timeoutMs ?? -1), {

@@ -29,15 +29,24 @@ export function errnoNumber(name: string): number {
 
 // Hints by "request:CODE", "syscall:CODE" or "*:CODE"; packages add their kernel's rules.
 const hints = new Map<string, string>([
-  ['open:ENOENT', 'the device node does not exist: the kernel lacks the driver (see `zcopy doctor`) or devtmpfs is not mounted'],
+  [
+    'open:ENOENT',
+    'the device node does not exist: the kernel lacks the driver (see `zcopy doctor`) or devtmpfs is not mounted',
+  ],
   ['open:ENXIO', 'the device node exists but no driver is bound to it'],
   ['open:ENODEV', 'the device node exists but no driver is bound to it'],
   ['open:EACCES', 'permission denied: run as a user with access to the device node (or as root)'],
   ['open:EPERM', 'operation not permitted: the device needs privileges this process lacks'],
-  ['ioctl:ENOTTY', 'this fd does not implement the ioctl: wrong kind of file, or the kernel was built without the feature'],
+  [
+    'ioctl:ENOTTY',
+    'this fd does not implement the ioctl: wrong kind of file, or the kernel was built without the feature',
+  ],
   ['ioctl:EBADF', 'the fd is not open (was it closed?)'],
   ['ioctl:EFAULT', 'the kernel could not read or write the argument buffer'],
-  ['epoll_ctl:EPERM', 'this kind of fd cannot be watched with epoll (regular files): use a blocking wait instead'],
+  [
+    'epoll_ctl:EPERM',
+    'this kind of fd cannot be watched with epoll (regular files): use a blocking wait instead',
+  ],
   ['mmap:ENODEV', 'this fd cannot be memory-mapped'],
   ['mmap:EACCES', 'the fd was not opened with the access the mapping asks for'],
 ]);
@@ -66,7 +75,11 @@ export class KernelError extends Error {
 
   constructor(info: KernelErrorInfo) {
     const code = errnoName(info.errno);
-    const what = info.request ? `${info.syscall} ${info.request}` : info.path ? `${info.syscall} ${info.path}` : info.syscall;
+    const what = info.request
+      ? `${info.syscall} ${info.request}`
+      : info.path
+        ? `${info.syscall} ${info.path}`
+        : info.syscall;
     const desc = errnoMap.get(-info.errno)?.[1] ?? 'unknown error';
     const hint = hintFor(info, code);
     super(`${what} failed: ${code} (${desc})${hint ? `: ${hint}` : ''}`);
@@ -82,7 +95,10 @@ export class KernelError extends Error {
 export class TimeoutError extends Error {
   override name = 'TimeoutError';
   readonly code = 'ETIMEDOUT';
-  constructor(what: string, readonly timeoutMs: number) {
+  constructor(
+    what: string,
+    readonly timeoutMs: number,
+  ) {
     super(`${what} timed out after ${timeoutMs} ms`);
   }
 }

@@ -11,7 +11,8 @@ export type FdLike = number | { readonly fd: number };
 export function fdOf(target: FdLike, name = 'fd'): number {
   if (typeof target === 'number') {
     if (!Number.isInteger(target)) throw new TypeError(`${name} must be an integer fd, got ${target}`);
-    if (target < 0 || target > 0x7fffffff) throw new RangeError(`${name} must be a non-negative fd, got ${target}`);
+    if (target < 0 || target > 0x7fffffff)
+      throw new RangeError(`${name} must be a non-negative fd, got ${target}`);
     return target;
   }
   if (target !== null && typeof target === 'object' && 'fd' in target) return fdOf(target.fd, name);
@@ -91,7 +92,8 @@ export abstract class FdObject implements Disposable {
   /** Give up ownership: the fd stays open and is the caller's to close. */
   detachFd(): number {
     const fd = this.fd;
-    if (!this.owned) throw new TypeError(`${this.constructor.name} borrows fd ${fd}: there is nothing to detach`);
+    if (!this.owned)
+      throw new TypeError(`${this.constructor.name} borrows fd ${fd}: there is nothing to detach`);
     if (this.#pins > 0) throw new Error(`${this.constructor.name} has calls in flight on fd ${fd}`);
     native.release(fd);
     leaks.unregister(this.#token);

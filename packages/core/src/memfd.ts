@@ -20,7 +20,8 @@ function sealMask(seals: readonly Seal[]): number {
   let mask = 0;
   for (const s of seals as readonly Seal[]) {
     const bit = sealBits[s];
-    if (bit === undefined) throw new TypeError(`unknown seal '${String(s)}' (expected ${Object.keys(sealBits).join(', ')})`);
+    if (bit === undefined)
+      throw new TypeError(`unknown seal '${String(s)}' (expected ${Object.keys(sealBits).join(', ')})`);
     mask |= bit;
   }
   return mask;
@@ -53,7 +54,9 @@ export class Memfd extends FdObject {
     if (size !== undefined && (!Number.isSafeInteger(size) || size < 0))
       throw new RangeError(`size must be a non-negative integer, got ${size}`);
     const mask = seals ? sealMask(seals) : 0;
-    const m = new Memfd(native.memfdCreate(name, allowSealing ? native.constants.MFD_ALLOW_SEALING : 0), { owned: true });
+    const m = new Memfd(native.memfdCreate(name, allowSealing ? native.constants.MFD_ALLOW_SEALING : 0), {
+      owned: true,
+    });
     try {
       if (size !== undefined) m.truncate(size);
       if (mask) native.addSeals(m.fd, mask);
@@ -69,7 +72,8 @@ export class Memfd extends FdObject {
   }
 
   truncate(size: number): void {
-    if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`size must be a non-negative integer, got ${size}`);
+    if (!Number.isSafeInteger(size) || size < 0)
+      throw new RangeError(`size must be a non-negative integer, got ${size}`);
     fsCall('ftruncate', () => ftruncateSync(this.fd, size));
   }
 
@@ -98,7 +102,8 @@ export class EventFd extends FdObject {
     if (!Number.isInteger(initval) || initval < 0 || initval > 0xffffffff)
       throw new RangeError(`initval must be a 32-bit unsigned integer, got ${initval}`);
     const { nonblocking = true, semaphore = false } = options;
-    const flags = (nonblocking ? native.constants.EFD_NONBLOCK : 0) | (semaphore ? native.constants.EFD_SEMAPHORE : 0);
+    const flags =
+      (nonblocking ? native.constants.EFD_NONBLOCK : 0) | (semaphore ? native.constants.EFD_SEMAPHORE : 0);
     return new EventFd(native.eventfd(initval, flags), { owned: true });
   }
 

@@ -35,9 +35,11 @@ export class Mapping implements Disposable {
     if (!Number.isSafeInteger(length)) throw new TypeError('length must be an integer');
     if (length <= 0) throw new RangeError(`length must be greater than 0, got ${length}`);
     const access = options.access ?? 'readwrite';
-    if (access !== 'read' && access !== 'readwrite') throw new TypeError(`access must be 'read' or 'readwrite'`);
+    if (access !== 'read' && access !== 'readwrite')
+      throw new TypeError(`access must be 'read' or 'readwrite'`);
     const offset = options.offset ?? 0;
-    if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError('offset must be a non-negative integer');
+    if (!Number.isSafeInteger(offset) || offset < 0)
+      throw new RangeError('offset must be a non-negative integer');
     const { PROT_READ, PROT_WRITE, MAP_SHARED, MAP_PRIVATE } = native.constants;
     const prot = access === 'read' ? PROT_READ : PROT_READ | PROT_WRITE;
     const flags = options.shared === false ? MAP_PRIVATE : MAP_SHARED;

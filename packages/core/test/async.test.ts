@@ -54,7 +54,11 @@ describe('waitFd (uv_poll)', () => {
 
   it('settles every pending wait with ClosedError when the owner closes, poller stopped first', async () => {
     const e = EventFd.create();
-    const waits = [waitReadable(e), waitReadable(e, { timeoutMs: 10_000 }), waitFd(e, PollEvents.READABLE | PollEvents.PRIORITY)];
+    const waits = [
+      waitReadable(e),
+      waitReadable(e, { timeoutMs: 10_000 }),
+      waitFd(e, PollEvents.READABLE | PollEvents.PRIORITY),
+    ];
     expect(activePollers()).toBe(1); // one poller per fd, shared by its waiters
     e.close();
     for (const w of waits) await expect(w).rejects.toBeInstanceOf(ClosedError);

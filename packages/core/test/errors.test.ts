@@ -18,7 +18,9 @@ describe('KernelError from real failing syscalls', () => {
     expect(k.syscall).toBe('open');
     expect(k.path).toBe('/dev/zcopy-does-not-exist');
     expect(k.request).toBeUndefined();
-    expect(k.message).toMatch(/^open \/dev\/zcopy-does-not-exist failed: ENOENT \(no such file or directory\): the device node/);
+    expect(k.message).toMatch(
+      /^open \/dev\/zcopy-does-not-exist failed: ENOENT \(no such file or directory\): the device node/,
+    );
   });
 
   it('an ioctl on /dev/null: ENOTTY naming the request', () => {
@@ -42,13 +44,17 @@ describe('KernelError from real failing syscalls', () => {
 
   it('an fcntl seal on a memfd without MFD_ALLOW_SEALING: EPERM', () => {
     using m = Memfd.create('no-seals', { allowSealing: false });
-    expect(() => m.addSeals(['shrink'])).toThrow(expect.objectContaining({ code: 'EPERM', syscall: 'fcntl', request: 'F_ADD_SEALS' }));
+    expect(() => m.addSeals(['shrink'])).toThrow(
+      expect.objectContaining({ code: 'EPERM', syscall: 'fcntl', request: 'F_ADD_SEALS' }),
+    );
   });
 
   it('registered hints explain a request-specific errno', () => {
     registerHints('ZCOPY_TEST_REQUEST', { EINVAL: 'the test request needs a page-aligned size' });
     const k = new KernelError({ errno: 22, syscall: 'ioctl', request: 'ZCOPY_TEST_REQUEST' });
-    expect(k.message).toBe('ioctl ZCOPY_TEST_REQUEST failed: EINVAL (invalid argument): the test request needs a page-aligned size');
+    expect(k.message).toBe(
+      'ioctl ZCOPY_TEST_REQUEST failed: EINVAL (invalid argument): the test request needs a page-aligned size',
+    );
   });
 
   it('errno names come from Node', () => {
