@@ -1,0 +1,57 @@
+// sw_sync: software timelines from debugfs. FOR TESTS AND DEBUGGING ONLY: the kernel warns that misuse can
+// deadlock drivers waiting on these fences, and the interface is not UAPI (it needs debugfs and root).
+import { constants } from 'node:fs';
+import { native as core, FdObject, KernelError } from '@zcopy/core';
+import { SW_SYNC_MISSING } from './hints.js';
+import { binding } from './native.js';
+import { checkFenceName, ownNewSyncFile, type SyncFile } from './sync-file.js';
+
+export const SW_SYNC_PATH = '/sys/kernel/debug/sync/sw_sync';
+
+/**
+ * A 32-bit counter, starting at 0, with fences on it: the fence for value v signals once the counter
+ * reaches v. Each open() is a new timeline; close() signals its pending fences with ENOENT.
+ */
+export class SwSyncTimeline extends FdObject {
+  private constructor(fd: number) {
+    super(fd, { owned: true });
+  }
+
+  static open(path: string = SW_SYNC_PATH): SwSyncTimeline {
+    if (typeof path !== 'string') throw new TypeError('path must be a string');
+    let fd: number;
+    try {
+      fd = core.open(path, constants.O_RDWR);
+    } catch (e) {
+      if (e instanceof KernelError && ['ENOENT', 'EACCES', 'EPERM'].includes(e.code))
+        throw new KernelError({ errno: e.errno, syscall: 'open', path, hint: SW_SYNC_MISSING });
+      throw e;
+    }
+    return new SwSyncTimeline(fd);
+  }
+
+  /**
+   * A fence that signals when the timeline reaches `value` (at once if it already has).
+   * Linux 6.1's sw_sync ignores the name it is given, so a `name` is set the way the sync_file ABI allows:
+   * the fence is merged with itself into a sync_file of that name (same single fence).
+   */
+  createFence(value: number, name?: string): SyncFile {
+    if (!Number.isInteger(value)) throw new TypeError(`value must be an integer, got ${value}`);
+    if (value < 0 || value > 0xffffffff) throw new RangeError(`value must be within 0..2^32-1, got ${value}`);
+    if (name !== undefined) checkFenceName(name);
+    const fence = ownNewSyncFile(binding.swSyncCreateFence(this.fd, value, name ?? ''));
+    if (!name) return fence;
+    try {
+      return fence.merge(fence, name);
+    } finally {
+      fence.close();
+    }
+  }
+
+  /** Advances the counter by n (default 1), signalling every fence it reaches. */
+  inc(n = 1): void {
+    if (!Number.isInteger(n)) throw new TypeError(`n must be an integer, got ${n}`);
+    if (n < 0 || n > 0xffffffff) throw new RangeError(`n must be within 0..2^32-1, got ${n}`);
+    binding.swSyncInc(this.fd, n);
+  }
+}
