@@ -1,0 +1,120 @@
+// /dev/dma_heap/<name>: the upstream successor of Android's ION. Each heap node hands out dma-bufs of its kind
+// of memory ('system': any pages; a CMA heap: physically contiguous pages from the CMA area).
+import { constants as fsConstants, readdirSync } from 'node:fs';
+import { FdObject, KernelError, native, registerHints } from '@zcopy/core';
+import { checkDmaBufName, DmaBuf } from '@zcopy/dma-buf';
+import { binding } from './binding.js';
+
+export const DMA_HEAP_DIR = '/dev/dma_heap';
+
+registerHints('DMA_HEAP_IOCTL_ALLOC', {
+  EINVAL:
+    'the heap refused the request: the size must be greater than 0, heap flags 0, fd flags O_CLOEXEC and an access mode',
+  ENOMEM: 'the heap has no memory for this size (a CMA heap can only give out what its reserved area holds)',
+});
+
+/** How the new dma-buf fd is opened: what its mappings may do. */
+export type HeapAccess = 'readwrite' | 'read' | 'write';
+
+const accessModes: Record<HeapAccess, number> = {
+  readwrite: fsConstants.O_RDWR,
+  read: fsConstants.O_RDONLY,
+  write: fsConstants.O_WRONLY,
+};
+
+export interface HeapAllocateOptions {
+  /** The fd's access mode (default 'readwrite'); a 'read' buffer can only be mapped read-only. */
+  access?: HeapAccess;
+  /** DMA_BUF_SET_NAME for the new buffer (at most 31 bytes, checked before allocating). */
+  name?: string;
+}
+
+/** Names of the heaps this kernel offers (entries of /dev/dma_heap), sorted; [] without dma-heap support. */
+export function listHeaps(dir = DMA_HEAP_DIR): string[] {
+  try {
+    return readdirSync(dir).sort();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+}
+
+function checkHeapName(name: unknown): string {
+  if (typeof name !== 'string') throw new TypeError(`heap name must be a string, got ${typeof name}`);
+  if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0'))
+    throw new RangeError(`'${name}' is not a heap name (a file name in ${DMA_HEAP_DIR})`);
+  return name;
+}
+
+function checkSize(size: unknown): number {
+  if (typeof size !== 'number' || !Number.isInteger(size))
+    throw new TypeError(`size must be an integer, got ${String(size)}`);
+  if (size < 0 || !Number.isSafeInteger(size))
+    throw new RangeError(`size must be a non-negative safe integer, got ${size}`);
+  return size;
+}
+
+export class DmaHeap extends FdObject {
+  /** The heap's name, e.g. 'system'. */
+  readonly name: string;
+
+  private constructor(fd: number, name: string) {
+    super(fd, { owned: true });
+    this.name = name;
+  }
+
+  /** Opens /dev/dma_heap/<name>. A missing heap is a KernelError ENOENT that lists the heaps there are. */
+  static open(name: string, dir = DMA_HEAP_DIR): DmaHeap {
+    checkHeapName(name);
+    const path = `${dir}/${name}`;
+    try {
+      return new DmaHeap(native.open(path, fsConstants.O_RDONLY), name);
+    } catch (e) {
+      if (e instanceof KernelError && e.code === 'ENOENT') {
+        const heaps = listHeaps(dir);
+        const hint = heaps.length
+          ? `no heap named '${name}'; this kernel has: ${heaps.join(', ')}`
+          : 'this kernel offers no dma-heaps (CONFIG_DMABUF_HEAPS with the system or CMA heap)';
+        throw new KernelError({ errno: e.errno, syscall: 'open', path, hint });
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * A new dma-buf of at least `size` bytes (the heap rounds up to whole pages; `DmaBuf.size` says how many).
+   * Its contents are zero: heaps clear memory before handing it out.
+   */
+  allocate(size: number, options: HeapAllocateOptions = {}): DmaBuf {
+    checkSize(size);
+    if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+    const access = options.access ?? 'readwrite';
+    const mode = Object.hasOwn(accessModes, access) ? accessModes[access] : undefined;
+    if (mode === undefined)
+      throw new TypeError(`access must be 'readwrite', 'read' or 'write', got ${String(access)}`);
+    const name = options.name === undefined ? undefined : checkDmaBufName(options.name);
+    let fd: number;
+    try {
+      fd = binding.alloc(this.fd, size, mode);
+    } catch (e) {
+      if (e instanceof KernelError && e.code === 'EINVAL' && size === 0)
+        throw new KernelError({
+          errno: e.errno,
+          syscall: 'ioctl',
+          request: 'DMA_HEAP_IOCTL_ALLOC',
+          hint: 'the size must be greater than 0',
+        });
+      throw e;
+    }
+    let buf: DmaBuf | undefined;
+    try {
+      buf = DmaBuf.adopt(fd);
+      if (name !== undefined) buf.name = name;
+      return buf;
+    } catch (e) {
+      if (buf) buf.close();
+      else native.close(fd);
+      throw e;
+    }
+  }
+}

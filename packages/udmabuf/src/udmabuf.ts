@@ -1,0 +1,134 @@
+// /dev/udmabuf: wraps pages of sealed memfds into a dma-buf, without copying them. The dma-buf holds its own
+// references to the pages, so the memfd may be closed afterwards; writes through either side are seen by both.
+import { constants as fsConstants, fstatSync } from 'node:fs';
+import { type FdLike, FdObject, fdOf, KernelError, Memfd, native, registerHints } from '@zcopy/core';
+import { checkDmaBufName, DmaBuf } from '@zcopy/dma-buf';
+import { binding } from './binding.js';
+import { explainEinval, type ResolvedRange } from './diagnose.js';
+
+export const UDMABUF_DEVICE = '/dev/udmabuf';
+
+const ebadfd = 'each range needs a memfd (a shmem or hugetlbfs file): this fd is something else';
+registerHints('UDMABUF_CREATE', { EBADFD: ebadfd });
+registerHints('UDMABUF_CREATE_LIST', { EBADFD: ebadfd });
+
+export interface UdmabufRange {
+  /** A memfd created with sealing allowed, sealed with F_SEAL_SHRINK, without F_SEAL_WRITE. */
+  memfd: FdLike;
+  /** Page-aligned byte offset into the memfd (default 0). */
+  offset?: number;
+  /** Page-aligned byte count (default: from offset to the memfd's current end). */
+  size?: number;
+}
+
+export interface UdmabufOptions {
+  /** DMA_BUF_SET_NAME for the new buffer (at most 31 bytes, checked before anything is created). */
+  name?: string;
+}
+
+/** A memfd the way udmabuf wants it: sized, sealed against shrinking, and sealed so no write seal can follow. */
+export function createSealedMemfd(size: number, name = 'zcopy-udmabuf'): Memfd {
+  if (!Number.isSafeInteger(size) || size < 0)
+    throw new RangeError(`size must be a non-negative integer, got ${size}`);
+  // F_SEAL_SEAL too: a later F_SEAL_WRITE would be broken by writes through the dma-buf's mappings.
+  return Memfd.create(name, { size, allowSealing: true, seals: ['shrink', 'seal'] });
+}
+
+function checkCount(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value))
+    throw new TypeError(`${what} must be an integer, got ${String(value)}`);
+  if (value < 0 || !Number.isSafeInteger(value))
+    throw new RangeError(`${what} must be a non-negative safe integer, got ${value}`);
+  return value;
+}
+
+function resolveRange(range: UdmabufRange, what: string): ResolvedRange {
+  if (range === null || typeof range !== 'object')
+    throw new TypeError(`${what} must be an object with a memfd`);
+  const memfd = fdOf(range.memfd, `${what}.memfd`);
+  const offset = checkCount(range.offset ?? 0, `${what}.offset`);
+  let size: number;
+  if (range.size === undefined) {
+    const end = fstatSync(memfd).size;
+    if (offset > end)
+      throw new RangeError(`${what}.offset ${offset} is past the end of the ${end}-byte memfd`);
+    size = end - offset;
+  } else size = checkCount(range.size, `${what}.size`);
+  return { memfd, offset, size };
+}
+
+function checkOptions(options: UdmabufOptions): string | undefined {
+  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  return options.name === undefined ? undefined : checkDmaBufName(options.name);
+}
+
+/** An open /dev/udmabuf. Keep one for many buffers; each buffer outlives it. */
+export class UdmabufDevice extends FdObject {
+  static open(path = UDMABUF_DEVICE): UdmabufDevice {
+    const fd = native.open(path, fsConstants.O_RDWR);
+    return new UdmabufDevice(fd, { owned: true });
+  }
+
+  /** A dma-buf over [offset, offset + size) of `memfd` (UDMABUF_CREATE). */
+  create(memfd: FdLike, options: UdmabufOptions & { offset?: number; size?: number } = {}): DmaBuf {
+    const name = checkOptions(options);
+    const range = resolveRange({ memfd, offset: options.offset, size: options.size }, 'range');
+    const fd = this.#call('UDMABUF_CREATE', [range], () =>
+      binding.create(this.fd, range.memfd, range.offset, range.size),
+    );
+    return wrap(fd, name);
+  }
+
+  /** One dma-buf over several ranges, of one or more memfds, in order (UDMABUF_CREATE_LIST). */
+  createList(ranges: readonly UdmabufRange[], options: UdmabufOptions = {}): DmaBuf {
+    const name = checkOptions(options);
+    if (!Array.isArray(ranges)) throw new TypeError('ranges must be an array');
+    const resolved = ranges.map((r, i) => resolveRange(r, `ranges[${i}]`));
+    const fd = this.#call('UDMABUF_CREATE_LIST', resolved, () =>
+      binding.createList(
+        this.fd,
+        resolved.map((r) => r.memfd),
+        resolved.map((r) => r.offset),
+        resolved.map((r) => r.size),
+      ),
+    );
+    return wrap(fd, name);
+  }
+
+  /**
+   * A dma-buf over a fresh sealed memfd of `size` bytes (page-aligned); the memfd is closed afterwards, the
+   * dma-buf keeps the pages. To also write through the memfd, use createSealedMemfd() and create().
+   */
+  allocate(size: number, options: UdmabufOptions = {}): DmaBuf {
+    checkOptions(options);
+    using memfd = createSealedMemfd(checkCount(size, 'size'));
+    return this.create(memfd, { ...options, offset: 0, size });
+  }
+
+  // Runs the ioctl; an EINVAL is rethrown with the rule it broke.
+  #call(request: string, ranges: ResolvedRange[], ioctl: () => number): number {
+    try {
+      return ioctl();
+    } catch (e) {
+      if (e instanceof KernelError && e.code === 'EINVAL') {
+        const hint = explainEinval(ranges);
+        if (hint) throw new KernelError({ errno: e.errno, syscall: 'ioctl', request, hint });
+      }
+      throw e;
+    }
+  }
+}
+
+// Wraps a fresh dma-buf fd; a failure after the ioctl closes it rather than leak it.
+function wrap(fd: number, name: string | undefined): DmaBuf {
+  let buf: DmaBuf | undefined;
+  try {
+    buf = DmaBuf.adopt(fd);
+    if (name !== undefined) buf.name = name;
+    return buf;
+  } catch (e) {
+    if (buf) buf.close();
+    else native.close(fd);
+    throw e;
+  }
+}
