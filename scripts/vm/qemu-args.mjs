@@ -6,7 +6,7 @@ const q = (s) => String(s).replaceAll(',', ',,');
 /** The 9p shares every guest gets: the host root read-only, outDir writable (see images/init). */
 function shares(outDir) {
   return [
-    '-fsdev', `local,id=hostroot,path=/,security_model=none,readonly=on`,
+    '-fsdev', `local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap`,
     '-device', 'virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot',
     '-fsdev', `local,id=outdir,path=${q(outDir)},security_model=none`,
     '-device', 'virtio-9p-pci,fsdev=outdir,mount_tag=outdir',

@@ -63,26 +63,28 @@ test('the host root is read-only underneath: guest writes elsewhere do not reach
 });
 
 test('a panicking guest is reason panic, not ok', T, async () => {
-  const r = await runInVm({ command: 'echo c > /proc/sysrq-trigger; sleep 30', timeoutMs: 120000 });
+  const r = await runInVm({ command: 'echo crashing; echo c > /proc/sysrq-trigger; sleep 30', timeoutMs: 120000 });
   assert.equal(r.reason, 'panic', r.consoleLog);
+  assert.match(r.jobOutput, /crashing/);
   assert.equal(r.ok, false);
   assert.equal(r.exitCode, null);
 });
 
 test('a hung guest is killed at the timeout: reason timeout, not ok, QEMU gone', T, async () => {
   const outDir = await fresh();
-  const r = await runInVm({ command: 'echo job-sleeping; sleep 1000', outDir, timeoutMs: 30000 });
+  const r = await runInVm({ command: 'echo job-sleeping; sleep 1000', outDir, timeoutMs: 20000 });
   assert.equal(r.reason, 'timeout', r.consoleLog);
   assert.equal(r.ok, false);
   assert.match(r.jobOutput, /job-sleeping/); // it really was the job that hung, not the boot
-  assert.ok(r.elapsedMs < 40000);
+  assert.ok(r.elapsedMs < 30000);
   assert.deepEqual(pidsMentioning(outDir), []);
 });
 
 test('a guest that stops without running the job to its end is no-result', T, async () => {
   // The job powers the guest off itself: init never writes exit-code.
-  const r = await runInVm({ command: 'sync; echo o > /proc/sysrq-trigger; sleep 30', timeoutMs: 120000 });
+  const r = await runInVm({ command: 'echo powering-off; sync; echo o > /proc/sysrq-trigger; sleep 30', timeoutMs: 120000 });
   assert.equal(r.reason, 'no-result', r.consoleLog);
+  assert.match(r.jobOutput, /powering-off/);
   assert.equal(r.ok, false);
 });
 
