@@ -12,7 +12,9 @@ fragments=(kernel/trim.config kernel/guest.config kernel/xen.config kernel/udmab
 patches=(kernel/patches/*.patch)
 src_tar=/usr/src/linux-source-6.1.tar.xz
 src_ver=$(dpkg-query -W -f='${Version}' linux-source-6.1)
-key=$( { recipe_hash "${fragments[@]}" "${patches[@]}" build-kernel.sh; echo "$src_ver"; } | sha256sum | cut -c1-16)
+# Bump when a change to this script changes what it builds (the key must not move for logging changes).
+recipe_version=1
+key=$( { recipe_hash "${fragments[@]}" "${patches[@]}"; echo "$src_ver x86_64_defconfig v$recipe_version"; } | sha256sum | cut -c1-16)
 out="$ZCOPY_CACHE/kernel/$key"
 if [ -s "$out/bzImage" ]; then echo "$out/bzImage"; exit 0; fi
 
@@ -78,7 +80,8 @@ done
 [ -t 2 ] && printf '\n' >&2
 rc=$(cat "$out.tmp/rc")
 if [ "$rc" != 0 ]; then tail -40 "$out.tmp/build.log" >&2; die "kernel build failed (log: $out.tmp/build.log)"; fi
-grep -cE '^\s+(CC|AS)\s' "$out.tmp/build.log" > "$ZCOPY_CACHE/kernel/objects" || true
+# A full build's object count is the next progress denominator (an incremental log would understate it).
+find "$build" -name '*.o' | wc -l > "$ZCOPY_CACHE/kernel/objects"
 cp "$build/arch/x86/boot/bzImage" "$build/.config" "$out.tmp/"
 mv "$out.tmp/.config" "$out.tmp/config" 2>/dev/null || cp "$build/.config" "$out.tmp/config"
 rm -rf "$out"; mv "$out.tmp" "$out"
