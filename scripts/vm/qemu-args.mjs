@@ -3,9 +3,17 @@
 /** Escapes a value for a QEMU -option list (commas are doubled). */
 const q = (s) => String(s).replaceAll(',', ',,');
 
-/** The 9p shares every guest gets: the host root read-only, outDir writable (see images/init). */
-function shares(outDir) {
+/**
+ * The 9p shares every guest gets: the host root read-only, outDir writable (see images/init), and optional
+ * extra read-only layers laid over the host root (tags lower0..N). Those are separate shares because overlayfs
+ * refuses a lower layer that lies inside another one (the cache is under the host root).
+ */
+function shares(outDir, lowers = []) {
   return [
+    ...lowers.flatMap((dir, i) => [
+      '-fsdev', `local,id=lower${i},path=${q(dir)},security_model=none,readonly=on,multidevs=remap`,
+      '-device', `virtio-9p-pci,fsdev=lower${i},mount_tag=lower${i}`,
+    ]),
     '-fsdev', `local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap`,
     '-device', 'virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot',
     '-fsdev', `local,id=outdir,path=${q(outDir)},security_model=none`,
@@ -26,9 +34,9 @@ const common = (memMiB) => [
 ];
 
 // Kernel arguments the guest init reads (zcopy.*) plus a quiet, panic-exits console.
-function guestArgs({ outDir, lower, console }) {
+function guestArgs({ outDir, lowers = 0, console }) {
   const a = [`console=${console}`, 'panic=-1', 'oops=panic', 'quiet', 'loglevel=4', 'cma=64M', `zcopy.out=${outDir}`];
-  if (lower) a.push(`zcopy.lower=${lower}`);
+  if (lowers) a.push(`zcopy.lowers=${lowers}`);
   return a.join(' ');
 }
 
@@ -52,15 +60,16 @@ export function xenArgs({ kernel, initramfs, xenHypervisor, xenRoot, outDir, mem
   const xenCmdline = [
     `dom0_mem=${dom0MiB}M,max:${dom0MiB}M`, 'dom0_max_vcpus=2', 'console=com1', 'com1=115200,8n1',
     'loglvl=warning', 'guest_loglvl=warning', 'hap_1gb=0', 'hap_2mb=0',
+    'bootscrub=0', // scrubbing GiBs of RAM under TCG costs seconds for nothing
   ].join(' ');
   return [
     ...common(memMiB),
-    '-cpu', 'qemu64,+svm,+npt,+nrip-save',
+    '-cpu', 'qemu64,+svm,+npt', // (+nrip-save: TCG cannot provide it anyway)
     '-kernel', xenHypervisor,
     '-append', xenCmdline,
     // multiboot modules: dom0 kernel (with its command line), then its initramfs
-    '-initrd', `${q(`${kernel} ${guestArgs({ outDir, lower: xenRoot, console: 'hvc0' })}`)},${q(initramfs)}`,
-    ...shares(outDir),
+    '-initrd', `${q(`${kernel} ${guestArgs({ outDir, lowers: 1, console: 'hvc0' })}`)},${q(initramfs)}`,
+    ...shares(outDir, [xenRoot]),
     ...extra,
   ];
 }
