@@ -12,10 +12,11 @@ struct StateHolder {
   std::shared_ptr<CoreState> state;
 };
 
-void Teardown(void* arg) {
+void Teardown(napi_async_cleanup_hook_handle hook, void* arg) {
   auto* holder = static_cast<StateHolder*>(arg);
   CoreState& s = *holder->state;
   s.tornDown = true;
+  s.teardownHook = hook;
   ClosePollers(s);  // stop before close: no uv_poll may watch an fd we close below
   for (int fd : s.fds) ::close(fd);
   s.fds.clear();
@@ -23,15 +24,26 @@ void Teardown(void* arg) {
     if (!m->unmapped) ::munmap(m->addr, m->length);
     m->unmapped = true;
   }
+  if (s.pendingCloses == 0) napi_remove_async_cleanup_hook(hook);
 }
 }  // namespace
+
+void HandleClosed(CoreState& state) {
+  state.pendingCloses--;
+  if (state.tornDown && state.pendingCloses == 0 && state.teardownHook != nullptr) {
+    napi_async_cleanup_hook_handle hook = state.teardownHook;
+    state.teardownHook = nullptr;
+    napi_remove_async_cleanup_hook(hook);
+  }
+}
 
 std::shared_ptr<CoreState> GetState(Napi::Env env) { return env.GetInstanceData<StateHolder>()->state; }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* holder = new StateHolder{std::make_shared<CoreState>()};
   env.SetInstanceData<StateHolder>(holder);  // deleted by node-addon-api at env teardown
-  napi_add_env_cleanup_hook(env, Teardown, holder);
+  // An async cleanup hook: the environment waits for it, so close callbacks still find this code loaded.
+  napi_add_async_cleanup_hook(env, Teardown, holder, nullptr);
   InitFds(env, exports);
   InitMmap(env, exports);
   InitPoller(env, exports);

@@ -8,6 +8,13 @@
 
 namespace zcopy {
 
+// The uv handle outlives the Poller object until libuv calls back from uv_close.
+struct PollHandle {
+  uv_poll_t poll;
+  Poller* owner;
+  std::shared_ptr<CoreState> state;
+};
+
 class Poller : public Napi::ObjectWrap<Poller> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -24,15 +31,15 @@ class Poller : public Napi::ObjectWrap<Poller> {
     callback_ = Napi::Persistent(info[1].As<Napi::Function>());
     uv_loop_t* loop = nullptr;
     napi_get_uv_event_loop(env, &loop);
-    handle_ = new uv_poll_t;
-    int r = uv_poll_init(loop, handle_, fd_);
+    handle_ = new PollHandle{{}, this, state_};
+    int r = uv_poll_init(loop, &handle_->poll, fd_);
     if (r < 0) {
       delete handle_;
       handle_ = nullptr;
       // epoll refuses some fds (regular files: EPERM); libuv returns -errno.
       throw KernelError(env, -r, "epoll_ctl");
     }
-    handle_->data = this;
+    handle_->poll.data = handle_;
     state_->pollers.insert(this);
   }
 
@@ -41,10 +48,15 @@ class Poller : public Napi::ObjectWrap<Poller> {
   // Teardown of the environment: release the handle without calling back into JS.
   void CloseHandle() {
     if (handle_ == nullptr) return;
-    uv_poll_stop(handle_);
-    handle_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(handle_),
-             [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+    uv_poll_stop(&handle_->poll);
+    handle_->owner = nullptr;
+    state_->pendingCloses++;
+    uv_close(reinterpret_cast<uv_handle_t*>(&handle_->poll), [](uv_handle_t* h) {
+      auto* ph = static_cast<PollHandle*>(h->data);
+      std::shared_ptr<CoreState> state = ph->state;
+      delete ph;
+      HandleClosed(*state);
+    });
     handle_ = nullptr;
     state_->pollers.erase(this);
   }
@@ -54,7 +66,7 @@ class Poller : public Napi::ObjectWrap<Poller> {
     Napi::Env env = info.Env();
     if (handle_ == nullptr) throw Napi::Error::New(env, "Poller is closed");
     int events = static_cast<int>(U32Arg(info, 0, "events"));
-    int r = uv_poll_start(handle_, events, OnPoll);
+    int r = uv_poll_start(&handle_->poll, events, OnPoll);
     if (r < 0) throw KernelError(env, -r, "epoll_ctl");
     if (!active_) {
       Ref();  // keep the JS object (and its callback) alive while libuv may call it
@@ -75,7 +87,7 @@ class Poller : public Napi::ObjectWrap<Poller> {
   }
 
   void StopPolling() {
-    if (handle_ != nullptr) uv_poll_stop(handle_);
+    if (handle_ != nullptr) uv_poll_stop(&handle_->poll);
     if (active_) {
       active_ = false;
       Unref();
@@ -83,7 +95,7 @@ class Poller : public Napi::ObjectWrap<Poller> {
   }
 
   static void OnPoll(uv_poll_t* handle, int status, int events) {
-    auto* self = static_cast<Poller*>(handle->data);
+    auto* self = static_cast<PollHandle*>(handle->data)->owner;
     if (self == nullptr) return;
     Napi::Env env = self->Env();
     Napi::HandleScope scope(env);
@@ -99,7 +111,7 @@ class Poller : public Napi::ObjectWrap<Poller> {
   Napi::AsyncContext ctx_;
   std::shared_ptr<CoreState> state_;
   Napi::FunctionReference callback_;
-  uv_poll_t* handle_ = nullptr;
+  PollHandle* handle_ = nullptr;
   int fd_ = -1;
   bool active_ = false;
 };
