@@ -1,0 +1,210 @@
+// GrantMapper: another domain's grants mapped into this process through /dev/xen/gntdev.
+// The kernel protocol: MAP_GRANT_REF records a batch and returns a file offset; mmap(MAP_SHARED) of exactly that
+// offset and length asks the hypervisor to map the grants (a bad ref fails here); munmap plus UNMAP_GRANT_REF
+// release it. A private writable mmap is refused, so every mapping here is MAP_SHARED.
+import { constants } from 'node:fs';
+import {
+  native as core,
+  type FdLike,
+  FdObject,
+  fdOf,
+  KernelError,
+  Mapping,
+  runBlocking,
+  type WaitOptions,
+} from '@zcopy/core';
+import { checkCount, checkDomids, checkNotify, checkRefs, type UnmapNotifyOptions } from './checks.js';
+import { checkSegments, type GrantCopySegment, type GrantStatus, grantStatusName } from './copy.js';
+import { GNTDEV_LIMIT_PATH, readLimit } from './hints.js';
+import { binding } from './native.js';
+import './hints.js';
+
+export const GNTDEV_PATH = '/dev/xen/gntdev';
+
+export type GrantAccess = 'read' | 'readwrite';
+
+export interface MapGrantsOptions {
+  /** 'readwrite' (default) or 'read': a read mapping of a grant works whether or not the grant is writable. */
+  access?: GrantAccess;
+}
+
+const MMAP_REFUSED =
+  'the hypervisor refused to map at least one grant: never granted, granted to another domain, already ended, ' +
+  'or a read-only grant mapped for writing';
+
+export class GrantMapper extends FdObject {
+  readonly #mappings = new Set<GrantMapping>();
+
+  /** Opens /dev/xen/gntdev (O_CLOEXEC). */
+  static open(path: string = GNTDEV_PATH): GrantMapper {
+    if (typeof path !== 'string') throw new TypeError('path must be a string');
+    return new GrantMapper(core.open(path, constants.O_RDWR), { owned: true });
+  }
+
+  /** Use a gntdev fd someone else owns (never closed here). */
+  static borrow(fd: FdLike): GrantMapper {
+    return new GrantMapper(fdOf(fd), { owned: false });
+  }
+
+  /** Mappings of this mapper not yet unmapped. */
+  get mappings(): ReadonlySet<GrantMapping> {
+    return this.#mappings;
+  }
+
+  /**
+   * Maps `refs` granted by `domid` (one domid, or one per ref) as one contiguous range of pages.
+   * Errors: TypeError/RangeError for bad arguments; KernelError EINVAL from the ioctl for 0 or more than the
+   * module's limit of refs; KernelError EINVAL from mmap when the hypervisor refuses a grant.
+   */
+  map(
+    domid: number | readonly number[],
+    refs: readonly number[] | Uint32Array,
+    options: MapGrantsOptions = {},
+  ): GrantMapping {
+    const refList = checkRefs(refs);
+    const domids = checkDomids(domid, refList.length);
+    const access = options.access ?? 'readwrite';
+    if (access !== 'read' && access !== 'readwrite')
+      throw new TypeError(`access must be 'read' or 'readwrite'`);
+    const fd = this.fd;
+    const page = binding.constants.PAGE_SIZE;
+    const index = binding.mapGrantRefs(fd, domids, refList);
+    let mapping: Mapping;
+    try {
+      mapping = Mapping.map(fd, refList.length * page, { access, offset: index, shared: true });
+    } catch (e) {
+      // The batch stays reserved after a failed mmap: release it, then say what the refusal means.
+      binding.unmapGrantRef(fd, index, refList.length);
+      if (e instanceof KernelError && e.syscall === 'mmap' && e.code === 'EINVAL')
+        throw new KernelError({ errno: e.errno, syscall: 'mmap', path: GNTDEV_PATH, hint: MMAP_REFUSED });
+      throw e;
+    }
+    const m = new GrantMapping(this, mapping, index, refList, domids, access);
+    this.#mappings.add(m);
+    return m;
+  }
+
+  /**
+   * libxengnttab's set_max_grants. Kernels since 4.x have no per-fd limit (the ioctl is gone: ENOTTY) and
+   * limit each map request by the module parameter instead. Returns true when the kernel took the limit,
+   * false when it has none to set; any other failure throws.
+   */
+  setMaxGrants(count: number): boolean {
+    checkCount(count);
+    try {
+      binding.setMaxGrants(this.fd, count);
+      return true;
+    } catch (e) {
+      if (e instanceof KernelError && e.code === 'ENOTTY') return false;
+      throw e;
+    }
+  }
+
+  /** The most refs one map() accepts (the gntdev module's limit), where the kernel shows it. */
+  static get maxGrantsPerMap(): number | undefined {
+    return readLimit(GNTDEV_LIMIT_PATH);
+  }
+
+  /** Grant copy, synchronous: one status per segment. */
+  copy(segments: readonly GrantCopySegment[]): Array<GrantStatus | `unknown(${number})`> {
+    const raw = checkSegments(segments);
+    if (raw.length === 0) return [];
+    return Array.from(binding.grantCopy(this.fd, raw), grantStatusName);
+  }
+
+  /** Grant copy on the threadpool: the event loop keeps running while the hypervisor copies. */
+  async copyAsync(
+    segments: readonly GrantCopySegment[],
+    options: WaitOptions = {},
+  ): Promise<Array<GrantStatus | `unknown(${number})`>> {
+    const raw = checkSegments(segments);
+    if (raw.length === 0) return [];
+    const fd = this.fd;
+    const st = await runBlocking(() => binding.grantCopyAsync(fd, raw), {
+      ...options,
+      owner: this,
+      what: 'grant copy',
+    });
+    return Array.from(st, grantStatusName);
+  }
+
+  /** @internal */
+  forget(m: GrantMapping): void {
+    this.#mappings.delete(m);
+  }
+
+  protected override onClose(): void {
+    // Closing the fd releases every batch in the kernel; detach the views first so none outlives its pages.
+    for (const m of [...this.#mappings]) m.unmap();
+  }
+}
+
+export class GrantMapping implements Disposable {
+  readonly #mapper: GrantMapper;
+  readonly #mapping: Mapping;
+  /** The gntdev file offset of the batch (the mmap offset). */
+  readonly index: number;
+  readonly refs: Uint32Array;
+  readonly domids: Uint32Array;
+  readonly access: GrantAccess;
+  readonly count: number;
+  #unmapped = false;
+
+  /** @internal */
+  constructor(
+    mapper: GrantMapper,
+    mapping: Mapping,
+    index: number,
+    refs: Uint32Array,
+    domids: Uint32Array,
+    access: GrantAccess,
+  ) {
+    this.#mapper = mapper;
+    this.#mapping = mapping;
+    this.index = index;
+    this.refs = refs;
+    this.domids = domids;
+    this.access = access;
+    this.count = refs.length;
+  }
+
+  get length(): number {
+    return this.#mapping.length;
+  }
+
+  get mapped(): boolean {
+    return !this.#unmapped;
+  }
+
+  /** The mapped pages (no copy). Writing through the Buffer of a 'read' mapping faults: don't. */
+  get buffer(): Buffer {
+    return this.#mapping.buffer;
+  }
+
+  get arrayBuffer(): ArrayBuffer {
+    return this.#mapping.arrayBuffer;
+  }
+
+  /**
+   * When this mapping goes (unmap, close, or process death), the kernel clears the byte at `clearByte` in the
+   * granting domain's page and/or notifies event channel `port`. A later call replaces the earlier one.
+   */
+  setUnmapNotify(options: UnmapNotifyOptions): void {
+    if (this.#unmapped) throw new RangeError('the mapping is unmapped');
+    const { action, byteOffset, port } = checkNotify(options, this.length);
+    binding.gntdevSetUnmapNotify(this.#mapper.fd, this.index + byteOffset, action, port);
+  }
+
+  /** Idempotent: the views detach, then the batch is released (its notify fires once both are gone). */
+  unmap(): void {
+    if (this.#unmapped) return;
+    this.#unmapped = true;
+    this.#mapper.forget(this);
+    this.#mapping.unmap();
+    if (!this.#mapper.closed) binding.unmapGrantRef(this.#mapper.fd, this.index, this.count);
+  }
+
+  [Symbol.dispose](): void {
+    this.unmap();
+  }
+}

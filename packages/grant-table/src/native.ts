@@ -1,0 +1,47 @@
+// Typed view of the grant-table addon (raw bindings: numbers in, numbers out; no policy here).
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BlockingHandle, loadBinding } from '@zcopy/core';
+
+/** One side of a raw grant copy segment: a grant (ref, domid, offset) or local memory (buffer, offset). */
+export type RawCopySide =
+  | { ref: number; domid: number; offset: number; buffer?: undefined }
+  | { buffer: ArrayBuffer | ArrayBufferView; offset: number };
+
+export interface RawCopySegment {
+  source: RawCopySide;
+  dest: RawCopySide;
+  length: number;
+}
+
+export interface GrantTableBinding {
+  mapGrantRefs(fd: number, domids: Uint32Array, refs: Uint32Array): number;
+  unmapGrantRef(fd: number, index: number, count: number): void;
+  gntdevSetUnmapNotify(fd: number, index: number, action: number, port: number): void;
+  setMaxGrants(fd: number, count: number): void;
+  offsetForAddress(fd: number, buffer: ArrayBuffer): { offset: number; count: number };
+  grantCopy(fd: number, segments: RawCopySegment[]): Int16Array;
+  grantCopyAsync(fd: number, segments: RawCopySegment[]): BlockingHandle<Int16Array>;
+  allocGrefs(
+    fd: number,
+    domid: number,
+    writable: boolean,
+    count: number,
+  ): { index: number; refs: Uint32Array };
+  deallocGrefs(fd: number, index: number, count: number): void;
+  gntallocSetUnmapNotify(fd: number, index: number, action: number, port: number): void;
+  /** GNTST_* of xen/grant_table.h by name without the prefix. */
+  GNTST: Record<string, number>;
+  constants: Record<
+    | 'UNMAP_NOTIFY_CLEAR_BYTE'
+    | 'UNMAP_NOTIFY_SEND_EVENT'
+    | 'DOMID_FIRST_RESERVED'
+    | 'DOMID_SELF'
+    | 'PAGE_SIZE'
+    | 'XEN_PAGE_SIZE',
+    number
+  >;
+}
+
+const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const binding: GrantTableBinding = loadBinding<GrantTableBinding>(packageDir, 'zcopy_grant_table');

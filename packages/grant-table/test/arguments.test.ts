@@ -1,0 +1,165 @@
+// Host: argument checks (TypeError/RangeError before any syscall) and errors of the wrong fd kind.
+// The gntdev/gntalloc drivers are not on this host: their behaviour is in the *.vm.test.ts files.
+import { Fd, KernelError, openFdCount } from '@zcopy/core';
+import { describe, expect, it } from 'vitest';
+import { GNTST, GrantMapper, GrantSharer, grantStatusName, pageCopySegments } from '../src/index.js';
+
+function withDevNull<T>(fn: (fd: Fd) => T): T {
+  const fd = Fd.open('/dev/null', 2);
+  try {
+    return fn(fd);
+  } finally {
+    fd.close();
+  }
+}
+
+describe('GrantMapper arguments', () => {
+  it('open() of a missing device is a KernelError with the path', () => {
+    const e = (() => {
+      try {
+        GrantMapper.open('/nonexistent/gntdev');
+      } catch (err) {
+        return err;
+      }
+    })() as KernelError;
+    expect(e).toBeInstanceOf(KernelError);
+    expect(e.code).toBe('ENOENT');
+    expect(e.path).toBe('/nonexistent/gntdev');
+  });
+
+  it('map() rejects bad domids, refs and access before any syscall', () => {
+    withDevNull((fd) => {
+      const m = GrantMapper.borrow(fd);
+      expect(() => m.map(0, [])).toThrow(RangeError);
+      expect(() => m.map(0, new Uint32Array(0))).toThrow(RangeError);
+      expect(() => m.map(0, [1.5])).toThrow(TypeError);
+      expect(() => m.map(0, [-1])).toThrow(RangeError);
+      expect(() => m.map(0, [2 ** 32])).toThrow(RangeError);
+      expect(() => m.map(0, 'x' as never)).toThrow(TypeError);
+      expect(() => m.map(-1, [1])).toThrow(RangeError);
+      expect(() => m.map(0x7ff0, [1])).toThrow(RangeError);
+      expect(() => m.map('0' as never, [1])).toThrow(TypeError);
+      expect(() => m.map([0, 1], [1])).toThrow(RangeError);
+      expect(() => m.map(0, [1], { access: 'write' as never })).toThrow(TypeError);
+      expect(() => m.setMaxGrants(0)).toThrow(RangeError);
+      expect(m.mappings.size).toBe(0);
+    });
+  });
+
+  it('the ioctl on a fd that is not gntdev is a KernelError naming the request', () => {
+    withDevNull((fd) => {
+      const m = GrantMapper.borrow(fd);
+      let err: unknown;
+      try {
+        m.map(0, [1, 2, 3]);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(KernelError);
+      expect((err as KernelError).code).toBe('ENOTTY');
+      expect((err as KernelError).request).toBe('IOCTL_GNTDEV_MAP_GRANT_REF');
+      expect(m.setMaxGrants(16)).toBe(false); // ENOTTY: no per-fd limit to set
+    });
+  });
+
+  it('copy() checks every segment: sides, lengths, page bounds and buffer bounds', () => {
+    withDevNull((fd) => {
+      const m = GrantMapper.borrow(fd);
+      const buf = Buffer.alloc(4096);
+      const grant = { ref: 8, domid: 0 };
+      expect(() => m.copy([{ source: grant, dest: { buffer: buf }, length: 0 }])).toThrow(RangeError);
+      expect(() => m.copy([{ source: grant, dest: { buffer: buf }, length: 4097 }])).toThrow(RangeError);
+      expect(() => m.copy([{ source: { buffer: buf }, dest: { buffer: buf }, length: 1 }])).toThrow(
+        RangeError,
+      );
+      expect(() => m.copy([{ source: { ref: 1 } as never, dest: { buffer: buf }, length: 1 }])).toThrow(
+        TypeError,
+      );
+      expect(() => m.copy([{ source: { buffer: 'x' } as never, dest: grant, length: 1 }])).toThrow(TypeError);
+      // Native checks: a grant side may not cross its page; a local side may not run past its buffer.
+      expect(() =>
+        m.copy([{ source: { ...grant, offset: 4000 }, dest: { buffer: buf }, length: 200 }]),
+      ).toThrow(RangeError);
+      expect(() => m.copy([{ source: grant, dest: { buffer: buf, offset: 4000 }, length: 200 }])).toThrow(
+        RangeError,
+      );
+      expect(() => m.copy([{ source: grant, dest: { buffer: buf.subarray(0, 100) }, length: 101 }])).toThrow(
+        RangeError,
+      );
+      expect(m.copy([])).toEqual([]);
+      // A valid request reaches the kernel: /dev/null is not gntdev.
+      expect(() => m.copy([{ source: grant, dest: { buffer: buf }, length: 4096 }])).toThrow(
+        expect.objectContaining({ code: 'ENOTTY', request: 'IOCTL_GNTDEV_GRANT_COPY' }),
+      );
+    });
+  });
+
+  it('copyAsync() rejects the same way and the kernel error arrives as a rejection', async () => {
+    const fd = Fd.open('/dev/null', 2);
+    try {
+      const m = GrantMapper.borrow(fd);
+      await expect(
+        m.copyAsync([{ source: { ref: 1, domid: 0 }, dest: { ref: 2, domid: 0 }, length: 0 }]),
+      ).rejects.toThrow(RangeError);
+      await expect(
+        m.copyAsync([{ source: { ref: 1, domid: 0 }, dest: { buffer: new Uint8Array(8) }, length: 8 }]),
+      ).rejects.toMatchObject({ code: 'ENOTTY', request: 'IOCTL_GNTDEV_GRANT_COPY' });
+    } finally {
+      fd.close();
+    }
+  });
+});
+
+describe('GrantSharer arguments', () => {
+  it('share() rejects bad domid, count and options before any syscall', () => {
+    withDevNull((fd) => {
+      const s = GrantSharer.borrow(fd);
+      expect(() => s.share(0, 0)).toThrow(RangeError);
+      expect(() => s.share(0, 1.5)).toThrow(TypeError);
+      expect(() => s.share(0x7ff0, 1)).toThrow(RangeError);
+      expect(() => s.share(0, 1, { writable: 1 as never })).toThrow(TypeError);
+      expect(() => s.share(0, 1)).toThrow(
+        expect.objectContaining({ code: 'ENOTTY', request: 'IOCTL_GNTALLOC_ALLOC_GREF' }),
+      );
+      expect(s.shares.size).toBe(0);
+    });
+  });
+});
+
+describe('grant copy helpers', () => {
+  it('status names come from the Xen header and unknown codes say so', () => {
+    expect(GNTST.okay).toBe(0);
+    expect(grantStatusName(GNTST.bad_gntref)).toBe('bad_gntref');
+    expect(grantStatusName(GNTST.permission_denied)).toBe('permission_denied');
+    expect(grantStatusName(-99)).toBe('unknown(-99)');
+    expect(new Set(Object.values(GNTST)).size).toBe(Object.keys(GNTST).length);
+  });
+
+  it('pageCopySegments() lays page i of the buffer against ref i, in both directions', () => {
+    const buf = new Uint8Array(3 * 4096);
+    const from = pageCopySegments({ domid: 3, refs: [7, 9, 11], buffer: buf, direction: 'from-grants' });
+    expect(from).toEqual(
+      [0, 1, 2].map((i) => ({
+        source: { ref: [7, 9, 11][i], domid: 3, offset: 0 },
+        dest: { buffer: buf, offset: i * 4096 },
+        length: 4096,
+      })),
+    );
+    const to = pageCopySegments({ domid: 3, refs: [7], buffer: buf, direction: 'to-grants' });
+    expect(to[0]!.dest).toEqual({ ref: 7, domid: 3, offset: 0 });
+    expect(() => pageCopySegments({ domid: 3, refs: [7], buffer: buf, direction: 'x' as never })).toThrow(
+      TypeError,
+    );
+  });
+});
+
+describe('no leaks on errors', () => {
+  it('failed calls leave no tracked fd behind', () => {
+    const before = openFdCount();
+    for (let i = 0; i < 20; i++) {
+      expect(() => GrantMapper.open('/nonexistent')).toThrow(KernelError);
+      expect(() => GrantSharer.open('/nonexistent')).toThrow(KernelError);
+    }
+    expect(openFdCount()).toBe(before);
+  });
+});

@@ -1,0 +1,330 @@
+// EventChannel: Xen event channel ports bound on one /dev/xen/evtchn fd.
+// Delivery: the device queues each port that fires and masks it; reading the fd returns them and writing a port
+// back unmasks it. Here a uv_poll wait (core's waitReadable) reads them while anyone listens; ports then sit
+// in a coalesced pending set (an event says "look", not "how many") until next()/wait()/events() take them.
+import { constants } from 'node:fs';
+import {
+  abortReason,
+  ClosedError,
+  checkWaitOptions,
+  native as core,
+  type FdLike,
+  FdObject,
+  fdOf,
+  KernelError,
+  TimeoutError,
+  type WaitOptions,
+  waitReadable,
+} from '@zcopy/core';
+import { binding } from './native.js';
+import './hints.js';
+
+export const EVTCHN_PATH = '/dev/xen/evtchn';
+
+interface PortWaiter {
+  port: number | undefined;
+  resolve(port: number): void;
+  reject(err: unknown): void;
+}
+
+function checkPort(port: unknown, name = 'port'): number {
+  if (typeof port !== 'number' || !Number.isInteger(port))
+    throw new TypeError(`${name} must be an integer event channel port, got ${String(port)}`);
+  if (port < 0 || port > 0xffffffff) throw new RangeError(`${name} must be a u32, got ${port}`);
+  return port;
+}
+
+function checkDomid(domid: unknown, name: string, allowSelf = false): number {
+  if (typeof domid !== 'number' || !Number.isInteger(domid))
+    throw new TypeError(`${name} must be an integer domain id, got ${String(domid)}`);
+  const { DOMID_FIRST_RESERVED, DOMID_SELF } = binding.constants;
+  if (domid < 0 || (domid >= DOMID_FIRST_RESERVED && !(allowSelf && domid === DOMID_SELF)))
+    throw new RangeError(`${name} must be within 0..${DOMID_FIRST_RESERVED - 1}, got ${domid}`);
+  return domid;
+}
+
+export interface EventChannelOptions {
+  /** Device path (default /dev/xen/evtchn). */
+  path?: string;
+  /** Restrict the fd to one guest domain: only interdomain binds to it are then allowed (IOCTL_EVTCHN_RESTRICT_DOMID). */
+  restrictDomid?: number;
+  /** Unmask each port as soon as it is read (default true). false: call unmask() after handling it. */
+  autoUnmask?: boolean;
+}
+
+export class EventChannel extends FdObject {
+  readonly #ports = new Set<number>();
+  readonly #pending = new Set<number>();
+  readonly #waiters = new Set<PortWaiter>();
+  readonly #listeners = new Set<(port: number) => void>();
+  readonly autoUnmask: boolean;
+  #pump: AbortController | undefined;
+
+  static open(options: EventChannelOptions = {}): EventChannel {
+    if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+    const path = options.path ?? EVTCHN_PATH;
+    if (typeof path !== 'string') throw new TypeError('path must be a string');
+    if (options.restrictDomid !== undefined) checkDomid(options.restrictDomid, 'restrictDomid');
+    const ch = new EventChannel(core.open(path, constants.O_RDWR | constants.O_NONBLOCK), {
+      owned: true,
+      autoUnmask: options.autoUnmask,
+    });
+    try {
+      if (options.restrictDomid !== undefined) ch.restrictDomid(options.restrictDomid);
+    } catch (e) {
+      ch.close();
+      throw e;
+    }
+    return ch;
+  }
+
+  /** Use an evtchn fd someone else owns (it must be O_NONBLOCK; never closed here). */
+  static borrow(fd: FdLike, options: { autoUnmask?: boolean } = {}): EventChannel {
+    return new EventChannel(fdOf(fd), { owned: false, autoUnmask: options.autoUnmask });
+  }
+
+  private constructor(fd: number, options: { owned: boolean; autoUnmask: boolean | undefined }) {
+    super(fd, { owned: options.owned });
+    if (options.autoUnmask !== undefined && typeof options.autoUnmask !== 'boolean')
+      throw new TypeError('autoUnmask must be a boolean');
+    this.autoUnmask = options.autoUnmask ?? true;
+  }
+
+  /** Ports bound on this fd. */
+  get ports(): ReadonlySet<number> {
+    return this.#ports;
+  }
+
+  /** Binds to `remotePort`, an unbound port `remoteDomid` allocated for this domain; returns the local port. */
+  bindInterdomain(remoteDomid: number, remotePort: number): number {
+    checkDomid(remoteDomid, 'remoteDomid', true);
+    checkPort(remotePort, 'remotePort');
+    return this.#bound(binding.bindInterdomain(this.fd, remoteDomid, remotePort));
+  }
+
+  /** Allocates a port that `remoteDomid` may bind to (bindInterdomain there); returns the local port. */
+  bindUnboundPort(remoteDomid: number): number {
+    checkDomid(remoteDomid, 'remoteDomid', true);
+    return this.#bound(binding.bindUnboundPort(this.fd, remoteDomid));
+  }
+
+  /** Binds a virtual IRQ (VIRQ_* of xen/xen.h) on vCPU 0; returns the local port. */
+  bindVirq(virq: number): number {
+    if (!Number.isInteger(virq)) throw new TypeError('virq must be an integer');
+    if (virq < 0 || virq > 0xffffffff) throw new RangeError('virq must be a u32');
+    return this.#bound(binding.bindVirq(this.fd, virq));
+  }
+
+  /** Unbinds a port of this fd; a pending event of it is dropped. */
+  unbind(port: number): void {
+    checkPort(port);
+    binding.unbind(this.fd, port);
+    this.#ports.delete(port);
+    this.#pending.delete(port);
+  }
+
+  /** Signals the remote end of a bound port. */
+  notify(port: number): void {
+    checkPort(port);
+    binding.notify(this.fd, port);
+  }
+
+  /** Re-enables delivery of ports read with autoUnmask false. */
+  unmask(ports: number | readonly number[]): void {
+    const list = typeof ports === 'number' ? [ports] : ports;
+    if (!Array.isArray(list)) throw new TypeError('ports must be a port or an array of ports');
+    const raw = Uint32Array.from(list, (p, i) => checkPort(p, `ports[${i}]`));
+    binding.unmask(this.fd, raw);
+  }
+
+  /** IOCTL_EVTCHN_RESTRICT_DOMID: from now on only interdomain binds to `domid`. Once per fd. */
+  restrictDomid(domid: number): void {
+    checkDomid(domid, 'domid');
+    binding.restrictDomid(this.fd, domid);
+  }
+
+  /** Ports that fired and were not yet taken (without waiting; reads the device first). */
+  takePending(): number[] {
+    this.#drain();
+    const out = [...this.#pending];
+    this.#pending.clear();
+    return out;
+  }
+
+  /** The next port to fire (any port bound here). */
+  next(options?: WaitOptions): Promise<number> {
+    return this.#wait(undefined, options);
+  }
+
+  /** Resolves when `port` fires (consuming that event). */
+  wait(port: number, options?: WaitOptions): Promise<number> {
+    try {
+      checkPort(port);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.#wait(port, options);
+  }
+
+  /** Every port that fires, as an async iterable; ends when this channel closes or the signal aborts. */
+  async *events(options: { signal?: AbortSignal } = {}): AsyncGenerator<number, void, undefined> {
+    const { signal } = checkWaitOptions(options);
+    for (;;) {
+      try {
+        yield await this.#wait(undefined, { signal });
+      } catch (e) {
+        if (e instanceof ClosedError || (signal?.aborted && e === abortReason(signal))) return;
+        throw e;
+      }
+    }
+  }
+
+  /** Calls `listener` with each port that fires (it sees events, it does not consume them); returns the unsubscribe. */
+  on(listener: (port: number) => void): () => void {
+    if (typeof listener !== 'function') throw new TypeError('listener must be a function');
+    this.fd; // ClosedError after close
+    this.#listeners.add(listener);
+    this.#startPump();
+    return () => {
+      this.#listeners.delete(listener);
+      this.#stopPumpIfIdle();
+    };
+  }
+
+  #bound(port: number): number {
+    this.#ports.add(port);
+    return port;
+  }
+
+  #wait(port: number | undefined, options: WaitOptions | undefined): Promise<number> {
+    let opts: ReturnType<typeof checkWaitOptions>;
+    try {
+      opts = checkWaitOptions(options);
+      this.fd;
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    this.#drain();
+    const ready =
+      port === undefined ? this.#pending.values().next().value : this.#pending.has(port) ? port : undefined;
+    if (ready !== undefined) {
+      this.#pending.delete(ready);
+      return Promise.resolve(ready);
+    }
+    const { timeoutMs, signal } = opts;
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    return new Promise<number>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = () => {
+        if (timer) clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.#waiters.delete(waiter);
+        this.#stopPumpIfIdle();
+      };
+      const waiter: PortWaiter = {
+        port,
+        resolve: (p) => {
+          done();
+          resolve(p);
+        },
+        reject: (e) => {
+          done();
+          reject(e);
+        },
+      };
+      const onAbort = () => waiter.reject(abortReason(signal!));
+      this.#waiters.add(waiter);
+      if (timeoutMs !== undefined)
+        timer = setTimeout(
+          () =>
+            waiter.reject(
+              new TimeoutError(port === undefined ? 'evtchn next' : `evtchn wait(${port})`, timeoutMs),
+            ),
+          timeoutMs,
+        );
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#startPump();
+    });
+  }
+
+  // Reads every queued port from the device into the pending set, unmasks them (autoUnmask), and hands them out.
+  #drain(): void {
+    let ports: Uint32Array;
+    try {
+      ports = binding.readPending(this.fd);
+    } catch (e) {
+      if (!(e instanceof KernelError && e.code === 'EFBIG')) throw e;
+      // The kernel's ring overflowed and lost events: reset it and treat every bound port as fired (a spurious
+      // event is harmless, a lost one is not).
+      binding.reset(this.fd);
+      ports = Uint32Array.from(this.#ports);
+    }
+    if (ports.length === 0) return;
+    for (const p of ports) {
+      for (const l of [...this.#listeners]) {
+        try {
+          l(p);
+        } catch (e) {
+          // A listener's bug must not stop delivery: it surfaces as an uncaught exception, like an EventEmitter's.
+          queueMicrotask(() => {
+            throw e;
+          });
+        }
+      }
+      this.#pending.add(p);
+    }
+    if (this.autoUnmask) binding.unmask(this.fd, ports);
+    for (const w of [...this.#waiters]) {
+      const p =
+        w.port === undefined
+          ? this.#pending.values().next().value
+          : this.#pending.has(w.port)
+            ? w.port
+            : undefined;
+      if (p === undefined) continue;
+      this.#pending.delete(p);
+      w.resolve(p);
+    }
+    // Listeners alone consume nothing, but nobody should find a stale backlog of what they already saw.
+    if (this.#waiters.size === 0 && this.#listeners.size > 0) this.#pending.clear();
+  }
+
+  #startPump(): void {
+    if (this.#pump || this.closed) return;
+    const ctl = new AbortController();
+    this.#pump = ctl;
+    const loop = async () => {
+      while (!ctl.signal.aborted) {
+        try {
+          await waitReadable(this, { signal: ctl.signal });
+          this.#drain();
+        } catch (e) {
+          if (ctl.signal.aborted || e instanceof ClosedError) return;
+          for (const w of [...this.#waiters]) w.reject(e);
+          return;
+        }
+      }
+    };
+    loop().finally(() => {
+      if (this.#pump === ctl) this.#pump = undefined;
+      if (!ctl.signal.aborted && !this.closed && (this.#waiters.size > 0 || this.#listeners.size > 0))
+        this.#startPump();
+    });
+  }
+
+  #stopPumpIfIdle(): void {
+    if (this.#waiters.size > 0 || this.#listeners.size > 0) return;
+    this.#pump?.abort();
+    this.#pump = undefined;
+  }
+
+  protected override onClose(): void {
+    const err = new ClosedError('EventChannel');
+    for (const w of [...this.#waiters]) w.reject(err);
+    this.#listeners.clear();
+    this.#pump?.abort();
+    this.#pump = undefined;
+    this.#ports.clear();
+    this.#pending.clear();
+  }
+}

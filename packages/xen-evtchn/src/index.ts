@@ -1,0 +1,1 @@
+export { EVTCHN_PATH, EventChannel, type EventChannelOptions } from './event-channel.js';

@@ -1,0 +1,12 @@
+export { XenStoreError } from './errors.js';
+export { type WatchEvent, XenStoreWatch } from './watch.js';
+export type { XenStoreAccess, XenStorePermission } from './wire.js';
+export {
+  type RequestOptions,
+  type Transport,
+  XENBUS_DEVICE,
+  XENSTORED_SOCKET,
+  XenStore,
+  type XenStoreOptions,
+  XenStoreTransaction,
+} from './xenstore.js';
