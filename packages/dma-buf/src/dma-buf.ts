@@ -7,7 +7,6 @@ import {
   FdObject,
   type FdObjectOptions,
   fdOf,
-  KernelError,
   type MapAccess,
   Mapping,
   native,
@@ -16,6 +15,7 @@ import {
 import { binding } from './binding.js';
 import { type CpuAccess, CpuAccessScope, runScoped, syncFlags } from './cpu-access.js';
 import { type DmaBufInfo, readDmaBufInfo } from './fdinfo.js';
+import { withHints } from './kernel-error.js';
 
 /** Longest name DMA_BUF_SET_NAME takes, in UTF-8 bytes (DMA_BUF_NAME_LEN minus the NUL). */
 export const DMA_BUF_NAME_MAX = binding.constants.DMA_BUF_NAME_LEN - 1;
@@ -23,15 +23,22 @@ export const DMA_BUF_NAME_MAX = binding.constants.DMA_BUF_NAME_LEN - 1;
 /** The CPU page size: mapping offsets, udmabuf ranges and heap sizes are counted in these. */
 export const PAGE_SIZE = binding.pageSize;
 
-registerHints('DMA_BUF_IOCTL_SYNC', {
+const syncHints = {
   EINVAL:
     'the exporter refused this bracket edge: an end without a matching start (udmabuf refuses an end before its ' +
     'first start), or flags other than START/END with READ, WRITE or both',
-});
-registerHints('DMA_BUF_SET_NAME', {
+};
+const setNameHints = {
   EINVAL: `dma-buf names are at most ${DMA_BUF_NAME_MAX} bytes`,
   EBUSY: 'this kernel refuses to rename a dma-buf while a device is attached to it',
-});
+};
+registerHints('DMA_BUF_IOCTL_SYNC', syncHints);
+registerHints('DMA_BUF_SET_NAME', setNameHints);
+
+// DMA_BUF_IOCTL_SYNC, with the rule in the message when the exporter refuses.
+function sync(fd: number, flags: number): void {
+  withHints(syncHints, () => binding.sync(fd, flags));
+}
 
 export interface DmaBufMapOptions {
   /** 'readwrite' (default) or 'read'; the fd must have been opened with that access. */
@@ -55,7 +62,7 @@ export function checkDmaBufName(name: unknown): string {
   return name;
 }
 
-const mmapHints: Record<string, string> = {
+const mmapHints = {
   EINVAL:
     'dma-buf mappings must be shared and lie within the buffer, and some exporters cannot be mapped at all',
   EACCES:
@@ -116,7 +123,8 @@ export class DmaBuf extends FdObject {
 
   /** DMA_BUF_SET_NAME: at most 31 UTF-8 bytes (RangeError before the syscall). Shows in fdinfo and debugfs. */
   set name(value: string) {
-    binding.setName(this.fd, checkDmaBufName(value));
+    const name = checkDmaBufName(value);
+    withHints(setNameHints, () => binding.setName(this.fd, name));
   }
 
   /** What the kernel reports for this fd in /proc/self/fdinfo. */
@@ -142,16 +150,11 @@ export class DmaBuf extends FdObject {
       throw new RangeError(`length must be a positive integer, got ${length}`);
     if (offset + length > size)
       throw new RangeError(`offset + length (${offset} + ${length}) exceeds the buffer's ${size} bytes`);
-    let mapping: Mapping;
-    try {
-      mapping = Mapping.map(fd, length, { access: options.access ?? 'readwrite', offset, shared: true }, () =>
+    const mapping: Mapping = withHints(mmapHints, () =>
+      Mapping.map(fd, length, { access: options.access ?? 'readwrite', offset, shared: true }, () =>
         this.#mappings.delete(mapping),
-      );
-    } catch (e) {
-      if (e instanceof KernelError && mmapHints[e.code])
-        throw new KernelError({ errno: e.errno, syscall: 'mmap', hint: mmapHints[e.code] });
-      throw e;
-    }
+      ),
+    );
     this.#mappings.add(mapping);
     return mapping;
   }
@@ -163,12 +166,12 @@ export class DmaBuf extends FdObject {
 
   /** DMA_BUF_IOCTL_SYNC start. Prefer withCpuAccess(), which cannot forget the end. */
   syncStart(access: CpuAccess = 'readwrite'): void {
-    binding.sync(this.fd, syncFlags(access, 'start'));
+    sync(this.fd, syncFlags(access, 'start'));
   }
 
   /** DMA_BUF_IOCTL_SYNC end. */
   syncEnd(access: CpuAccess = 'readwrite'): void {
-    binding.sync(this.fd, syncFlags(access, 'end'));
+    sync(this.fd, syncFlags(access, 'end'));
   }
 
   /** Starts a CPU-access bracket and returns its scope: `using access = buf.beginCpuAccess('write')`. */
@@ -177,7 +180,7 @@ export class DmaBuf extends FdObject {
     // The raw fd: close() ends the brackets still open after the fd getter has started to throw.
     const scope = new CpuAccessScope(access, () => {
       this.#scopes.delete(scope);
-      binding.sync(this.#rawFd, syncFlags(access, 'end'));
+      sync(this.#rawFd, syncFlags(access, 'end'));
     });
     this.#scopes.add(scope);
     return scope;

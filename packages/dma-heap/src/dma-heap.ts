@@ -4,14 +4,16 @@ import { constants as fsConstants, readdirSync } from 'node:fs';
 import { FdObject, KernelError, native, registerHints } from '@zcopy/core';
 import { checkDmaBufName, DmaBuf } from '@zcopy/dma-buf';
 import { binding } from './binding.js';
+import { isKernelError, withHints } from './kernel-error.js';
 
 export const DMA_HEAP_DIR = '/dev/dma_heap';
 
-registerHints('DMA_HEAP_IOCTL_ALLOC', {
+const allocHints = {
   EINVAL:
     'the heap refused the request: the size must be greater than 0, heap flags 0, fd flags O_CLOEXEC and an access mode',
   ENOMEM: 'the heap has no memory for this size (a CMA heap can only give out what its reserved area holds)',
-});
+};
+registerHints('DMA_HEAP_IOCTL_ALLOC', allocHints);
 
 /** How the new dma-buf fd is opened: what its mappings may do. */
 export type HeapAccess = 'readwrite' | 'read' | 'write';
@@ -70,7 +72,7 @@ export class DmaHeap extends FdObject {
     try {
       return new DmaHeap(native.open(path, fsConstants.O_RDONLY), name);
     } catch (e) {
-      if (e instanceof KernelError && e.code === 'ENOENT') {
+      if (isKernelError(e) && e.code === 'ENOENT') {
         const heaps = listHeaps(dir);
         const hint = heaps.length
           ? `no heap named '${name}'; this kernel has: ${heaps.join(', ')}`
@@ -93,19 +95,8 @@ export class DmaHeap extends FdObject {
     if (mode === undefined)
       throw new TypeError(`access must be 'readwrite', 'read' or 'write', got ${String(access)}`);
     const name = options.name === undefined ? undefined : checkDmaBufName(options.name);
-    let fd: number;
-    try {
-      fd = binding.alloc(this.fd, size, mode);
-    } catch (e) {
-      if (e instanceof KernelError && e.code === 'EINVAL' && size === 0)
-        throw new KernelError({
-          errno: e.errno,
-          syscall: 'ioctl',
-          request: 'DMA_HEAP_IOCTL_ALLOC',
-          hint: 'the size must be greater than 0',
-        });
-      throw e;
-    }
+    const hints = size === 0 ? { ...allocHints, EINVAL: 'the size must be greater than 0' } : allocHints;
+    const fd = withHints(hints, () => binding.alloc(this.fd, size, mode));
     let buf: DmaBuf | undefined;
     try {
       buf = DmaBuf.adopt(fd);

@@ -5,12 +5,14 @@ import { type FdLike, FdObject, fdOf, KernelError, Memfd, native, registerHints 
 import { checkDmaBufName, DmaBuf } from '@zcopy/dma-buf';
 import { binding } from './binding.js';
 import { explainEinval, type ResolvedRange } from './diagnose.js';
+import { isKernelError, withHints } from './kernel-error.js';
 
 export const UDMABUF_DEVICE = '/dev/udmabuf';
 
-const ebadfd = 'each range needs a memfd (a shmem or hugetlbfs file): this fd is something else';
-registerHints('UDMABUF_CREATE', { EBADFD: ebadfd });
-registerHints('UDMABUF_CREATE_LIST', { EBADFD: ebadfd });
+// EBADFD (77) is missing from libuv's errno table, so core names it 'E77' for now: the hint says the name.
+const ebadfd = 'EBADFD: each range needs a memfd (a shmem or hugetlbfs file), this fd is something else';
+const createHints = { EBADFD: ebadfd, E77: ebadfd };
+for (const request of ['UDMABUF_CREATE', 'UDMABUF_CREATE_LIST']) registerHints(request, createHints);
 
 export interface UdmabufRange {
   /** A memfd created with sealing allowed, sealed with F_SEAL_SHRINK, without F_SEAL_WRITE. */
@@ -108,9 +110,9 @@ export class UdmabufDevice extends FdObject {
   // Runs the ioctl; an EINVAL is rethrown with the rule it broke.
   #call(request: string, ranges: ResolvedRange[], ioctl: () => number): number {
     try {
-      return ioctl();
+      return withHints(createHints, ioctl);
     } catch (e) {
-      if (e instanceof KernelError && e.code === 'EINVAL') {
+      if (isKernelError(e) && e.code === 'EINVAL') {
         const hint = explainEinval(ranges);
         if (hint) throw new KernelError({ errno: e.errno, syscall: 'ioctl', request, hint });
       }
