@@ -25,17 +25,16 @@ export function kernelConfigReason(ctx: Context, missing: string[]): Reason {
   );
 }
 
-/** Why opening (or stat-ing) a node that exists failed. */
-export function openFailure(path: string, errno: string): Reason {
+/** Why opening (or stat-ing) a node that exists failed; `group` is the node's group, when it is not root's. */
+export function openFailure(path: string, errno: string, group: string | null = null): Reason {
   switch (errno) {
     case 'EACCES':
-    case 'EPERM':
-      return reason(
-        'permission-denied',
-        `${path}: ${errno}: this user may not open it (run as root, or get access via its group or a udev rule)`,
-        [],
-        errno,
-      );
+    case 'EPERM': {
+      const how = group
+        ? `join its group '${group}' (or grant access with a udev rule), or run as root`
+        : 'run as root, or grant access with a udev rule';
+      return reason('permission-denied', `${path}: ${errno}: this user may not open it: ${how}`, [], errno);
+    }
     case 'ENXIO':
     case 'ENODEV':
       return reason('no-driver', `${path} exists but no driver answers it (${errno})`, [], errno);

@@ -104,3 +104,20 @@ export function readXenInfo(root: string): XenInfo {
   else if (guestType === 'PVH' || guestType === 'HVM' || guestType === 'Xen') autoTranslated = true;
   return { domain, guestType, dom0: caps?.split(/\s|,/).includes('control_d') ?? false, autoTranslated };
 }
+
+/** The name of the group owning `path` (from /etc/group), or null for root's group or when unknown. */
+export function groupOf(ctx: Context, path: string): string | null {
+  let gid: number;
+  try {
+    gid = statSync(ctx.root + path).gid;
+  } catch {
+    return null;
+  }
+  if (gid === 0) return null;
+  const groups = readText(ctx, '/etc/group') ?? '';
+  for (const line of groups.split('\n')) {
+    const [name, , id] = line.split(':');
+    if (name && Number(id) === gid) return name;
+  }
+  return String(gid);
+}

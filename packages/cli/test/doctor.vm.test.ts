@@ -1,12 +1,20 @@
 // VM: the doctor in the guest image (Linux 6.1 with udmabuf, dma-heaps, sync_file + sw_sync, vgem/vkms,
 // virtio-gpu, and Xen support while not running under Xen).
-import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { type Check, type DrmCheckDetails, doctor, type Report } from '../src/index.js';
 import { procFdCount } from './proc.js';
 import { assertReportSchema } from './schema.js';
+
+function groupId(name: string): number {
+  const line = readFileSync('/etc/group', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${name}:`));
+  if (!line) throw new Error(`no group ${name} in /etc/group`);
+  return Number(line.split(':')[2]);
+}
 
 const get = (r: Report, id: string): Check => {
   const c = r.checks.find((x) => x.id === id);
@@ -74,13 +82,25 @@ describe('zcopy doctor in the guest', () => {
   it('as an unprivileged user (the built bin): root-only nodes are permission-denied', () => {
     const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
     expect(existsSync(bin), 'run node scripts/turbo.mjs run build first').toBe(true);
-    const r = spawnSync(process.execPath, [bin, 'doctor', '--json'], {
-      uid: 65534,
-      gid: 65534,
-      encoding: 'utf8',
-      timeout: 60_000,
-      env: { ...process.env, HOME: '/tmp' },
-    });
+    // A group-owned node, as udev makes them on a desktop: the reason names the group to join.
+    const heap = '/dev/dma_heap/system';
+    const saved = statSync(heap);
+    const video = groupId('video');
+    chownSync(heap, 0, video);
+    chmodSync(heap, 0o660);
+    let r: SpawnSyncReturns<string>;
+    try {
+      r = spawnSync(process.execPath, [bin, 'doctor', '--json'], {
+        uid: 65534,
+        gid: 65534,
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, HOME: '/tmp' },
+      });
+    } finally {
+      chownSync(heap, saved.uid, saved.gid);
+      chmodSync(heap, saved.mode & 0o7777);
+    }
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as Report;
     assertReportSchema(report);
@@ -102,6 +122,8 @@ describe('zcopy doctor in the guest', () => {
       }
     }
     expect(denied).toBeGreaterThan(0);
+    expect(get(report, 'dma-heap:system').reason?.message).toContain("join its group 'video'");
+    expect(get(report, 'udmabuf').reason?.message).toContain('run as root'); // root:root 0600
     // debugfs is 0700 root: sw_sync cannot even be looked up.
     expect(statSync('/sys/kernel/debug').mode & 0o077).toBe(0);
     expect(get(report, 'sw_sync').reason).toMatchObject({ code: 'permission-denied', errno: 'EACCES' });

@@ -228,6 +228,10 @@ describe('DRM', () => {
 describe('reasons and options', () => {
   it('open errors map to reason codes', () => {
     expect(openFailure('/dev/x', 'EACCES')).toMatchObject({ code: 'permission-denied', errno: 'EACCES' });
+    expect(openFailure('/dev/x', 'EACCES').message).toMatch(/run as root/);
+    expect(openFailure('/dev/dri/renderD128', 'EACCES', 'render').message).toContain(
+      "join its group 'render'",
+    );
     expect(openFailure('/dev/x', 'EPERM').code).toBe('permission-denied');
     expect(openFailure('/dev/x', 'ENODEV').code).toBe('no-driver');
     expect(openFailure('/dev/x', 'EBUSY')).toMatchObject({ code: 'open-failed', errno: 'EBUSY' });

@@ -2,7 +2,7 @@
 
 import { absenceReason, openFailure, reason } from '../reasons.js';
 import type { Check, DrmCheckDetails } from '../report.js';
-import { type Context, statPath } from '../system.js';
+import { type Context, groupOf, statPath } from '../system.js';
 import { available, unavailable } from './node.js';
 
 type DrmModule = typeof import('@zcopy/drm-prime');
@@ -59,7 +59,8 @@ function nodeCheck(ctx: Context, n: NodeInfo): Check {
     path,
     config: [DRM],
   };
-  if (n.error || !n.driver) return unavailable(base, openFailure(path, n.error?.code ?? 'EIO'));
+  if (n.error || !n.driver)
+    return unavailable(base, openFailure(path, n.error?.code ?? 'EIO', groupOf(ctx, path)));
   const cap = (v: number | null | undefined) => (v === null || v === undefined ? null : v !== 0);
   const details: DrmCheckDetails = {
     driver: n.driver.name,

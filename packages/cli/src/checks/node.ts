@@ -2,7 +2,7 @@
 
 import { type AbsenceSpec, absenceReason, openFailure } from '../reasons.js';
 import type { Check, CheckGroup, Reason } from '../report.js';
-import { type Context, statPath, tryOpen } from '../system.js';
+import { type Context, groupOf, statPath, tryOpen } from '../system.js';
 
 export interface NodeSpec extends AbsenceSpec {
   id: string;
@@ -39,5 +39,5 @@ export function checkNode(ctx: Context, spec: NodeSpec): Check {
   if (st.kind === 'error') return unavailable(base, openFailure(spec.path, st.errno));
   if (st.kind === 'absent') return unavailable(base, absenceReason(ctx, spec));
   const errno = tryOpen(ctx, spec.path, spec.flags);
-  return errno ? unavailable(base, openFailure(spec.path, errno)) : available(base);
+  return errno ? unavailable(base, openFailure(spec.path, errno, groupOf(ctx, spec.path))) : available(base);
 }
