@@ -10,6 +10,7 @@ import { ConsoleParser } from './console.mjs';
 import { ensureImages, repoRoot } from './images.mjs';
 import { jobScript } from './job-script.mjs';
 import { bareArgs, xenArgs } from './qemu-args.mjs';
+import { acquireSlot } from './slots.mjs';
 
 const QEMU = process.env.ZCOPY_QEMU ?? 'qemu-system-x86_64';
 const live = new Set(); // QEMU children still running: killed if this process exits first
@@ -62,6 +63,15 @@ export async function runInVm({
   const args = mode === 'xen' ? xenArgs({ ...images, outDir, extra: qemuArgs }) : bareArgs({ ...images, outDir, extra: qemuArgs });
   await writeFile(join(outDir, 'qemu.cmdline'), [QEMU, ...args].map((a) => JSON.stringify(a)).join(' ') + '\n');
 
+  const release = await acquireSlot(progress);
+  try {
+    return await boot({ mode, args, outDir, timeoutMs, quiet, onLine, progress });
+  } finally {
+    release();
+  }
+}
+
+async function boot({ mode, args, outDir, timeoutMs, quiet, onLine, progress }) {
   progress(`booting ${mode} guest`);
   const t0 = Date.now();
   const parser = new ConsoleParser();
@@ -81,8 +91,13 @@ export async function runInVm({
         if (!quiet) process.stderr.write(`${line}\n`);
         onLine?.(line, phase);
       }
-      // A panicked guest should reboot (and so end QEMU) by itself; don't wait long if it does not.
-      if (parser.panicked && !panicTimer) panicTimer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      // A panicked guest reboots (panic=-1; Xen reboots on a dom0 crash) and so ends QEMU by itself. If it
+      // goes silent instead, don't wait for the timeout. (Panic text printed by a job, e.g. a domU's console,
+      // is followed by more output and changes nothing: exit-code decides.)
+      if (parser.panicked) {
+        clearTimeout(panicTimer);
+        panicTimer = setTimeout(() => child.kill('SIGKILL'), 20000);
+      }
     };
     let panicTimer = null;
     const timer = setTimeout(() => {
