@@ -3,8 +3,10 @@
 import { defineConfig } from 'vitest/config';
 
 const shared = {
-  // Tests run the TS sources of the workspace packages (the "source" export condition).
+  // Tests run the TS sources of the workspace packages (the "source" export condition); vitest resolves
+  // test imports through vite's SSR resolver, which needs the condition too.
   resolve: { conditions: ['source'] },
+  ssr: { resolve: { conditions: ['source'], externalConditions: ['source'] } },
 };
 
 export default defineConfig({

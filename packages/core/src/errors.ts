@@ -16,19 +16,42 @@ export interface KernelErrorInfo {
 
 const errnoMap = getSystemErrorMap();
 
-/** Node's name for a (positive) errno, e.g. 22 → 'EINVAL'. */
-export function errnoName(errno: number): string {
-  return errnoMap.get(-errno)?.[0] ?? `E${errno}`;
+// Linux errnos that drivers return but libuv (so Node) has no name for.
+const linuxOnly = new Map<number, [string, string]>([
+  [76, ['ENOTUNIQ', 'name not unique on network']],
+  [77, ['EBADFD', 'file descriptor in bad state']],
+  [121, ['EREMOTEIO', 'remote I/O error']],
+  [123, ['ENOMEDIUM', 'no medium found']],
+  [126, ['ENOKEY', 'required key not available']],
+  [130, ['EOWNERDEAD', 'owner died']],
+  [131, ['ENOTRECOVERABLE', 'state not recoverable']],
+  [512, ['ERESTARTSYS', 'interrupted system call should be restarted']],
+  [524, ['ENOTSUPP', 'operation is not supported (kernel-internal ENOTSUPP)']],
+]);
+
+function errnoEntry(errno: number): [string, string] | undefined {
+  return errnoMap.get(-errno) ?? linuxOnly.get(errno);
 }
 
-/** Node's errno number for a name, e.g. 'EINVAL' → 22. */
+/** The errno's name, e.g. 22 → 'EINVAL' (Node's names, plus Linux-only ones such as EBADFD). */
+export function errnoName(errno: number): string {
+  return errnoEntry(errno)?.[0] ?? `E${errno}`;
+}
+
+/** The errno number for a name, e.g. 'EINVAL' → 22. */
 export function errnoNumber(name: string): number {
   for (const [neg, [n]] of errnoMap) if (n === name) return -neg;
+  for (const [num, [n]] of linuxOnly) if (n === name) return num;
   throw new RangeError(`unknown errno name ${name}`);
 }
 
 // Hints by "request:CODE", "syscall:CODE" or "*:CODE"; packages add their kernel's rules.
-const hints = new Map<string, string>([
+// Kept on globalThis: every copy of this module (vitest isolates modules per test file) shares one table.
+const hintsKey = Symbol.for('zcopy.kernelErrorHints');
+const globalRecord = globalThis as Record<symbol, unknown>;
+globalRecord[hintsKey] ??= new Map<string, string>();
+const hints = globalRecord[hintsKey] as Map<string, string>;
+for (const [k, v] of [
   [
     'open:ENOENT',
     'the device node does not exist: the kernel lacks the driver (see `zcopy doctor`) or devtmpfs is not mounted',
@@ -49,7 +72,17 @@ const hints = new Map<string, string>([
   ],
   ['mmap:ENODEV', 'this fd cannot be memory-mapped'],
   ['mmap:EACCES', 'the fd was not opened with the access the mapping asks for'],
-]);
+] as const) {
+  if (!hints.has(k)) hints.set(k, v);
+}
+
+// Brands: `instanceof` holds across copies of this module, which each define their own classes.
+const brand = (name: string) => Symbol.for(`zcopy.${name}`);
+function branded(value: unknown, name: string): boolean {
+  return (
+    typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand(name)] === true
+  );
+}
 
 /** Register what an errno means for a request (or syscall): shown in KernelError messages. */
 export function registerHints(requestOrSyscall: string, table: Record<string, string>): void {
@@ -80,7 +113,7 @@ export class KernelError extends Error {
       : info.path
         ? `${info.syscall} ${info.path}`
         : info.syscall;
-    const desc = errnoMap.get(-info.errno)?.[1] ?? 'unknown error';
+    const desc = errnoEntry(info.errno)?.[1] ?? 'unknown error';
     const hint = hintFor(info, code);
     super(`${what} failed: ${code} (${desc})${hint ? `: ${hint}` : ''}`);
     this.errno = info.errno;
@@ -88,6 +121,14 @@ export class KernelError extends Error {
     this.syscall = info.syscall;
     this.request = info.request;
     this.path = info.path;
+  }
+
+  get [brand('KernelError')](): boolean {
+    return true;
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return branded(value, 'KernelError');
   }
 }
 
@@ -101,6 +142,14 @@ export class TimeoutError extends Error {
   ) {
     super(`${what} timed out after ${timeoutMs} ms`);
   }
+
+  get [brand('TimeoutError')](): boolean {
+    return true;
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return branded(value, 'TimeoutError');
+  }
 }
 
 /** Use of an object after close(), or a wait settled because its owner was closed. */
@@ -109,6 +158,14 @@ export class ClosedError extends Error {
   readonly code = 'ERR_ZCOPY_CLOSED';
   constructor(what: string) {
     super(`${what} is closed`);
+  }
+
+  get [brand('ClosedError')](): boolean {
+    return true;
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return branded(value, 'ClosedError');
   }
 }
 
@@ -119,4 +176,4 @@ export function abortReason(signal: AbortSignal): unknown {
 
 // Published for native code: zcopy/errors.h looks it up under this symbol.
 const factoryKey = Symbol.for('zcopy.kernelError');
-(globalThis as Record<symbol, unknown>)[factoryKey] ??= (info: KernelErrorInfo) => new KernelError(info);
+globalRecord[factoryKey] ??= (info: KernelErrorInfo) => new KernelError(info);

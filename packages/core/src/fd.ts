@@ -75,10 +75,12 @@ export abstract class FdObject implements Disposable {
     if (this.#closed) return;
     this.#closed = true;
     leaks.unregister(this.#token);
-    const err = new ClosedError(this.constructor.name);
-    const listeners = [...this.#closeListeners];
-    this.#closeListeners.clear();
-    for (const listener of listeners) listener(err);
+    if (this.#closeListeners.size > 0) {
+      const err = new ClosedError(this.constructor.name); // only when someone waits: close() is a hot path
+      const listeners = [...this.#closeListeners];
+      this.#closeListeners.clear();
+      for (const listener of listeners) listener(err);
+    }
     this.onClose();
     if (!this.owned) return;
     if (this.#pins > 0) this.#closeDeferred = true;

@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { errnoName, errnoNumber, Fd, KernelError, Memfd, registerHints } from '../src/index.js';
+import { ClosedError, errnoName, errnoNumber, Fd, KernelError, Memfd, registerHints } from '../src/index.js';
 
 describe('KernelError from real failing syscalls', () => {
   it('open of a missing device node: ENOENT with path and syscall', () => {
@@ -72,5 +72,28 @@ describe('wrong JS arguments throw before any syscall', () => {
     expect(() => Fd.dup('3' as unknown as number)).toThrow(TypeError);
     expect(() => Memfd.create('x', { size: -1 })).toThrow(RangeError);
     expect(() => Memfd.create('x', { seals: ['glue' as 'seal'] })).toThrow(TypeError);
+  });
+});
+
+describe('across copies of @zcopy/core', () => {
+  it('instanceof and hints hold for errors made by another copy of the module', async () => {
+    // A second instance of the module, as vitest's per-file isolation (or two installed copies) creates.
+    const copy = '../src/errors.js?copy';
+    const other = (await import(/* @vite-ignore */ copy)) as typeof import('../src/errors.js');
+    expect(other.KernelError).not.toBe(KernelError);
+    const theirs = new other.KernelError({ errno: 22, syscall: 'ioctl', request: 'ZCOPY_COPY_TEST' });
+    expect(theirs).toBeInstanceOf(KernelError);
+    expect(new other.ClosedError('X')).toBeInstanceOf(ClosedError);
+    expect(new Error('plain')).not.toBeInstanceOf(KernelError);
+    other.registerHints('ZCOPY_COPY_TEST', { EINVAL: 'registered through the other copy' });
+    expect(new KernelError({ errno: 22, syscall: 'ioctl', request: 'ZCOPY_COPY_TEST' }).message).toContain(
+      'registered through the other copy',
+    );
+  });
+
+  it('Linux-only errnos have names', () => {
+    expect(errnoName(77)).toBe('EBADFD');
+    expect(new KernelError({ errno: 77, syscall: 'ioctl' }).code).toBe('EBADFD');
+    expect(errnoNumber('EBADFD')).toBe(77);
   });
 });
