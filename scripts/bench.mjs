@@ -17,7 +17,10 @@ if (benches.length === 0) {
   process.exit(1);
 }
 const script = benches
-  .map((p) => `echo "== @zcopy/${p}"; ${JSON.stringify(process.execPath)} packages/${p}/bench/run.mjs || exit $?`)
+  .map(
+    (p) =>
+      `echo "== @zcopy/${p}"; ${JSON.stringify(process.execPath)} packages/${p}/bench/run.mjs || exit $?`,
+  )
   .join('\n');
 const res = await runInVm({ command: script, cwd: root, quiet: false, timeoutMs: 30 * 60_000 });
 if (!res.ok) {
