@@ -129,39 +129,44 @@ if (!args.has('--host-only')) {
     record('kernel selftests (in VM)', undefined, 1, 'scripts/vm/selftests.mjs missing');
   }
 
-  // The VM suite: vitest inside the guest, results written to a host directory shared into the guest.
+  // The VM suites: vitest inside the guest (bare kernel; then dom0 of the Xen guest), results written to a
+  // host directory that the runner shares into the guest at the same path.
   const { runInVm } = await import('./vm/runner.mjs');
-  const vmJson = join(outDir, 'vm.json');
-  console.error('\n[test] VM suite: vitest --project vm inside the guest');
-  const vm = await runInVm({
-    mode: 'bare',
-    cwd: root,
-    outDir,
-    quiet: false,
-    timeoutMs: 30 * 60_000,
-    command: [
-      process.execPath,
-      vitest,
-      'run',
-      '--project',
-      'vm',
-      '--reporter=default',
-      '--reporter=json',
-      `--outputFile.json=${vmJson}`,
-    ],
-  });
-  const counts = vitestCounts(vmJson);
-  if (counts && counts.passed + counts.failed === 0) {
-    record('VM (vitest in guest)', undefined, 1, 'the VM suite ran no test');
-  } else {
-    record(
-      'VM (vitest in guest)',
-      counts,
-      vm.ok ? 0 : (vm.exitCode ?? 1),
-      vm.ok
-        ? ''
-        : `guest ${vm.reason}${vm.exitCode != null ? ` (exit ${vm.exitCode})` : ''}; console log: ${vm.consoleLog}`,
-    );
+  for (const [project, mode, label] of [
+    ['vm', 'bare', 'VM (vitest in guest)'],
+    ['xen', 'xen', 'Xen VM (vitest in dom0)'],
+  ]) {
+    const json = join(outDir, `${project}.json`);
+    const vmOut = join(outDir, project);
+    mkdirSync(vmOut, { recursive: true });
+    console.error(`\n[test] ${label}: vitest --project ${project}, ${mode} guest`);
+    const vm = await runInVm({
+      mode,
+      cwd: root,
+      outDir: vmOut,
+      quiet: false,
+      timeoutMs: 30 * 60_000,
+      progress: (m) => console.error(`[vm] ${m}`),
+      command: [
+        process.execPath,
+        vitest,
+        'run',
+        '--project',
+        project,
+        '--reporter=default',
+        '--reporter=json',
+        `--outputFile.json=${json}`,
+      ],
+    });
+    const counts = vitestCounts(json);
+    const failure = vm.ok
+      ? ''
+      : `guest ${vm.reason}${vm.exitCode != null ? ` (exit ${vm.exitCode})` : ''}; console: ${join(vmOut, 'console.log')}`;
+    if (counts && counts.passed + counts.failed === 0)
+      record(label, undefined, 1, `the ${project} suite ran no test`);
+    else record(label, counts, vm.ok ? 0 : (vm.exitCode ?? 1), failure);
+    if (!vm.ok && vm.reason !== 'exit')
+      console.error(vm.consoleLog.trimEnd().split('\n').slice(-40).join('\n'));
   }
 }
 
