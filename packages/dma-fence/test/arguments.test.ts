@@ -79,7 +79,9 @@ describe('implicit fence checks', () => {
   it('an fd that is not a dma-buf gets ENOTTY with the rule', () => {
     using e = EventFd.create();
     expect(() => exportSyncFile(e, 'read')).toThrow(/DMA_BUF_IOCTL_EXPORT_SYNC_FILE.*ENOTTY.*not a dma-buf/);
-    expect(() => importSyncFile(e, e, 'write')).toThrow(/DMA_BUF_IOCTL_IMPORT_SYNC_FILE.*ENOTTY.*not a dma-buf/);
+    expect(() => importSyncFile(e, e, 'write')).toThrow(
+      /DMA_BUF_IOCTL_IMPORT_SYNC_FILE.*ENOTTY.*not a dma-buf/,
+    );
   });
 });
 

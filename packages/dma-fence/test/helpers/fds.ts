@@ -2,7 +2,20 @@ import { readdirSync, readlinkSync } from 'node:fs';
 
 /** Open fds of this process, as the kernel counts them. */
 export function procFdCount(): number {
-  return readdirSync('/proc/self/fd').length;
+  try {
+    return readdirSync('/proc/self/fd').length;
+  } catch (e) {
+    // Seen once in the guest (ENOENT under heavy host load, not reproduced since): keep what helps explain it.
+    let self: string;
+    try {
+      self = readlinkSync('/proc/self');
+    } catch (x) {
+      self = String(x);
+    }
+    throw new Error(`cannot list /proc/self/fd (pid ${process.pid}, /proc/self -> ${self}): ${e}`, {
+      cause: e,
+    });
+  }
 }
 
 /** How many of this process's fds are sync_files (the kernel names them anon_inode:sync_file). */

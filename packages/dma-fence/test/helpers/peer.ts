@@ -18,9 +18,13 @@ export interface Peer {
 }
 
 export function spawnPeer(target: FdLike): Peer {
-  const child: ChildProcess = spawn(process.execPath, [join(here, '..', 'fixtures', 'fence-peer.cjs'), addonPath], {
-    stdio: ['pipe', 'pipe', 'inherit', fdOf(target)],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [join(here, '..', 'fixtures', 'fence-peer.cjs'), addonPath],
+    {
+      stdio: ['pipe', 'pipe', 'inherit', fdOf(target)],
+    },
+  );
   const lines = createInterface({ input: child.stdout! });
   const waiting: ((line: string) => void)[] = [];
   lines.on('line', (line) => waiting.shift()?.(line));
