@@ -9,7 +9,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitSyncFile(env, exports);
   InitSwSync(env, exports);
   InitDmaBufFences(env, exports);
-  InitTestingDmaHeap(env, exports);
   return exports;
 }
 

@@ -7,6 +7,5 @@ namespace zcopy {
 void InitSyncFile(Napi::Env env, Napi::Object exports);
 void InitSwSync(Napi::Env env, Napi::Object exports);
 void InitDmaBufFences(Napi::Env env, Napi::Object exports);
-void InitTestingDmaHeap(Napi::Env env, Napi::Object exports);
 
 }  // namespace zcopy

@@ -2,6 +2,8 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadBinding } from '@zcopy/core';
+import './hints.js';
+import { withOwnErrors } from './kernel-error.js';
 
 export interface RawFenceInfo {
   timeline: string;
@@ -28,8 +30,6 @@ export interface DmaFenceBinding {
   swSyncInc(timelineFd: number, n: number): void;
   exportSyncFile(dmabufFd: number, flags: number): number;
   importSyncFile(dmabufFd: number, syncFileFd: number, flags: number): void;
-  /** Test only: a dma-buf from a dma-heap device (until @zcopy/dma-heap is in the repo). */
-  testingHeapAlloc(heapPath: string, length: number): number;
   constants: Record<
     'POLLIN' | 'POLLOUT' | 'POLLERR' | 'POLLNVAL' | 'DMA_BUF_SYNC_READ' | 'DMA_BUF_SYNC_WRITE',
     number
@@ -37,4 +37,6 @@ export interface DmaFenceBinding {
 }
 
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const binding: DmaFenceBinding = loadBinding<DmaFenceBinding>(packageDir, 'zcopy_dma_fence');
+export const binding: DmaFenceBinding = withOwnErrors(
+  loadBinding<DmaFenceBinding>(packageDir, 'zcopy_dma_fence'),
+);

@@ -15,7 +15,6 @@ import {
   type WaitOptions,
   waitFd,
 } from '@zcopy/core';
-import './hints.js';
 import { binding } from './native.js';
 import { decodeStatus, type FenceStatus, type SettledStatus } from './status.js';
 

@@ -1,10 +1,29 @@
-// A dma-buf for the implicit-fence tests. Until @zcopy/dma-heap is in the repo, allocated from the system heap
-// through a test-only native call; the API under test takes any FdLike, as it will take their DmaBuf.
-import { Fd } from '@zcopy/core';
-import { binding } from '../../src/native.js';
+// dma-bufs for the implicit-fence tests, from the project's own allocators: the API under test takes any FdLike,
+// so their DmaBuf objects go in as they are.
+import type { FdObject } from '@zcopy/core';
+import { DmaHeap } from '@zcopy/dma-heap';
+import { UdmabufDevice } from '@zcopy/udmabuf';
 
-export const SYSTEM_HEAP = '/dev/dma_heap/system';
-
-export function allocDmaBuf(size = 4096): Fd {
-  return Fd.adopt(binding.testingHeapAlloc(SYSTEM_HEAP, size));
+export interface DmaBufSource {
+  kind: string;
+  alloc(size?: number): FdObject;
 }
+
+export const dmaBufSources: DmaBufSource[] = [
+  {
+    kind: 'system heap',
+    alloc(size = 4096) {
+      using heap = DmaHeap.open('system');
+      return heap.allocate(size);
+    },
+  },
+  {
+    kind: 'udmabuf',
+    alloc(size = 4096) {
+      using dev = UdmabufDevice.open();
+      return dev.allocate(size);
+    },
+  },
+];
+
+export const allocDmaBuf = (size?: number): FdObject => dmaBufSources[0]!.alloc(size);
