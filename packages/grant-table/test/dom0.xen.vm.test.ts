@@ -11,7 +11,6 @@ import {
   coreAddon,
   fixture,
   grantAddon,
-  onXen,
   procFdCount,
   runChild,
   withLimit,
@@ -20,7 +19,7 @@ import {
 
 const PAGE = 4096;
 
-describe.runIf(onXen)('grant tables in dom0 (self-grants)', () => {
+describe('grant tables in dom0 (self-grants)', () => {
   let sharer: GrantSharer;
   let mapper: GrantMapper;
   let fds: number;

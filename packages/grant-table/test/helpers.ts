@@ -10,8 +10,6 @@ export const coreAddon = join(here, '..', '..', 'core', 'build', 'Release', 'zco
 export const grantAddon = join(here, '..', 'build', 'Release', 'zcopy_grant_table.node');
 export const fixture = (name: string): string => join(here, 'fixtures', name);
 
-export const onXen = process.env.ZCOPY_VM_MODE === 'xen';
-
 /** Runs `fn` with a module parameter set to `value`, restoring it after. */
 export async function withLimit<T>(
   which: 'gntalloc' | 'gntdev',

@@ -34,12 +34,12 @@ function checkPort(port: unknown, name = 'port'): number {
   return port;
 }
 
-function checkDomid(domid: unknown, name: string, allowSelf = false): number {
+function checkDomid(domid: unknown, name: string, allowSelf = false, min = 0): number {
   if (typeof domid !== 'number' || !Number.isInteger(domid))
     throw new TypeError(`${name} must be an integer domain id, got ${String(domid)}`);
   const { DOMID_FIRST_RESERVED, DOMID_SELF } = binding.constants;
-  if (domid < 0 || (domid >= DOMID_FIRST_RESERVED && !(allowSelf && domid === DOMID_SELF)))
-    throw new RangeError(`${name} must be within 0..${DOMID_FIRST_RESERVED - 1}, got ${domid}`);
+  if (domid < min || (domid >= DOMID_FIRST_RESERVED && !(allowSelf && domid === DOMID_SELF)))
+    throw new RangeError(`${name} must be within ${min}..${DOMID_FIRST_RESERVED - 1}, got ${domid}`);
   return domid;
 }
 
@@ -64,7 +64,8 @@ export class EventChannel extends FdObject {
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
     const path = options.path ?? EVTCHN_PATH;
     if (typeof path !== 'string') throw new TypeError('path must be a string');
-    if (options.restrictDomid !== undefined) checkDomid(options.restrictDomid, 'restrictDomid');
+    // The kernel's rule: a guest domain, never dom0.
+    if (options.restrictDomid !== undefined) checkDomid(options.restrictDomid, 'restrictDomid', false, 1);
     const ch = new EventChannel(core.open(path, constants.O_RDWR | constants.O_NONBLOCK), {
       owned: true,
       autoUnmask: options.autoUnmask,
@@ -139,7 +140,7 @@ export class EventChannel extends FdObject {
 
   /** IOCTL_EVTCHN_RESTRICT_DOMID: from now on only interdomain binds to `domid`. Once per fd. */
   restrictDomid(domid: number): void {
-    checkDomid(domid, 'domid');
+    checkDomid(domid, 'domid', false, 1);
     binding.restrictDomid(this.fd, domid);
   }
 
@@ -285,8 +286,6 @@ export class EventChannel extends FdObject {
       this.#pending.delete(p);
       w.resolve(p);
     }
-    // Listeners alone consume nothing, but nobody should find a stale backlog of what they already saw.
-    if (this.#waiters.size === 0 && this.#listeners.size > 0) this.#pending.clear();
   }
 
   #startPump(): void {

@@ -24,6 +24,7 @@ describe('EventChannel arguments', () => {
     );
     expect(() => EventChannel.open({ path: 3 as never })).toThrow(TypeError);
     expect(() => EventChannel.open({ restrictDomid: -1 })).toThrow(RangeError);
+    expect(() => EventChannel.open({ restrictDomid: 0 })).toThrow(RangeError); // dom0 cannot be the restriction
     expect(() => EventChannel.open(null as never)).toThrow(TypeError);
   });
 

@@ -148,8 +148,10 @@ export class XenStore extends XenStoreOps implements Disposable {
   #nextReqId = 1;
   #nextToken = 1;
   #pump: AbortController | undefined;
-  #out: Buffer[] = [];
+  #out: Array<{ reqId: number; bytes: Buffer }> = [];
   #flushing = false;
+  // Device transport only: the request the kernel is still working on (see #flush).
+  #deviceBusy: number | undefined;
   #broken: Error | undefined;
 
   /** Connects to xenstored's socket or opens the xenbus device (see XenStoreOptions.path). */
@@ -317,24 +319,34 @@ export class XenStore extends XenStoreOps implements Disposable {
       if (timeoutMs !== undefined)
         timer = setTimeout(() => entry.reject(new TimeoutError(`xenstore ${type}`, timeoutMs)), timeoutMs);
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.#send(msg);
+      this.#send(reqId, msg);
       this.#updatePump();
     });
   }
 
-  #send(msg: Buffer): void {
-    this.#out.push(msg);
+  #send(reqId: number, bytes: Buffer): void {
+    this.#out.push({ reqId, bytes });
     this.#flush();
   }
 
   // Writes queued messages; a socket that is full gets the rest when it polls writable.
+  // /dev/xen/xenbus keeps one message buffer per fd and hands the kernel's xenstore thread a pointer into it,
+  // so a second message written before the first is answered can overwrite the first one's body (libxenstore
+  // likewise has one request in flight). On the device, the next request goes out only after the previous
+  // one's reply, even if nobody waits for that reply any more; requests given up before they were sent are
+  // dropped.
   #flush(): void {
     if (this.#flushing) return;
     while (this.#out.length > 0) {
+      if (this.transport === 'device') {
+        if (this.#deviceBusy !== undefined) return;
+        while (this.#out.length > 0 && !this.#pending.has(this.#out[0]!.reqId)) this.#out.shift();
+        if (this.#out.length === 0) return;
+      }
       const head = this.#out[0]!;
       let n: number;
       try {
-        n = binding.writeSome(this.#fd.fd, head);
+        n = binding.writeSome(this.#fd.fd, head.bytes);
       } catch (e) {
         this.#fail(e as Error);
         return;
@@ -353,13 +365,15 @@ export class XenStore extends XenStoreOps implements Disposable {
         );
         return;
       }
-      if (n === head.length) this.#out.shift();
-      else this.#out[0] = head.subarray(n);
+      if (n === head.bytes.length) {
+        this.#out.shift();
+        if (this.transport === 'device') this.#deviceBusy = head.reqId;
+      } else head.bytes = head.bytes.subarray(n);
     }
   }
 
   #needsReading(): boolean {
-    if (this.#pending.size > 0) return true;
+    if (this.#pending.size > 0 || this.#deviceBusy !== undefined) return true;
     for (const w of this.#watches.values()) if (w.demanded) return true;
     return false;
   }
@@ -412,6 +426,13 @@ export class XenStore extends XenStoreOps implements Disposable {
       const [path, token] = parseStrings(msg.payload);
       if (path !== undefined && token !== undefined) this.#watches.get(token)?.push({ path, token });
       return;
+    }
+    if (msg.reqId === this.#deviceBusy) {
+      this.#deviceBusy = undefined;
+      queueMicrotask(() => {
+        this.#flush();
+        this.#updatePump();
+      });
     }
     const p = this.#pending.get(msg.reqId);
     if (!p) return; // a reply to a request that timed out or was aborted

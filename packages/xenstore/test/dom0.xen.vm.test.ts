@@ -4,9 +4,7 @@ import { activePollers, ClosedError } from '@zcopy/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { XENBUS_DEVICE, XENSTORED_SOCKET, XenStore, XenStoreError } from '../src/index.js';
 
-const onXen = process.env.ZCOPY_VM_MODE === 'xen';
-
-describe.runIf(onXen).each([
+describe.each([
   ['socket', XENSTORED_SOCKET],
   ['device', XENBUS_DEVICE],
 ])('xenstore in dom0 over the %s', (transport, path) => {

@@ -1,8 +1,9 @@
 // Host: the xenstore wire codec and the client's protocol logic against an in-memory fake xenstored on a unix
 // socket. Real xenstored and /dev/xen/xenbus semantics are in the *.vm.test.ts files.
-import { activePollers, ClosedError, openFdCount, TimeoutError } from '@zcopy/core';
+import { activePollers, ClosedError, Fd, openFdCount, TimeoutError } from '@zcopy/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { XenStore, XenStoreError } from '../src/index.js';
+import { binding } from '../src/native.js';
 import {
   checkPath,
   decodePermissions,
@@ -88,6 +89,33 @@ describe('client against a fake xenstored', () => {
     expect(values).toEqual(Array.from({ length: 20 }, (_, i) => `v${i}`));
     expect((await xs.directory('/t')).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `k${i}`).sort());
     expect(xs.inFlight).toBe(0);
+  });
+
+  it('the device transport keeps one request in flight (the xenbus device has one message buffer per fd)', async () => {
+    fake.delayMs = 5;
+    using sock = Fd.adopt(binding.connectUnix(fake.path));
+    using xs = XenStore.borrow(sock, 'device');
+    await Promise.all(Array.from({ length: 10 }, (_, i) => xs.write(`/d/k${i}`, `v${i}`)));
+    await expect(Promise.all(Array.from({ length: 10 }, (_, i) => xs.read(`/d/k${i}`)))).resolves.toEqual(
+      Array.from({ length: 10 }, (_, i) => `v${i}`),
+    );
+    expect(fake.maxOutstanding).toBe(1);
+    // A request given up while queued is never sent; one given up while in flight still holds the line.
+    const ac = new AbortController();
+    const first = xs.read('/d/k0', { timeoutMs: 1 });
+    const second = xs.read('/d/k1', { signal: ac.signal });
+    const checks = Promise.all([
+      expect(first).rejects.toBeInstanceOf(TimeoutError),
+      expect(second).rejects.toMatchObject({ name: 'AbortError' }),
+    ]);
+    ac.abort();
+    await checks;
+    await expect(xs.read('/d/k2')).resolves.toBe('v2');
+    expect(fake.maxOutstanding).toBe(1);
+    // The socket transport pipelines.
+    using pipelined = XenStore.open({ path: fake.path });
+    await Promise.all(Array.from({ length: 10 }, (_, i) => pipelined.read(`/d/k${i}`)));
+    expect(fake.maxOutstanding).toBeGreaterThan(1);
   });
 
   it('XS_ERROR replies are XenStoreErrors naming the request and node', async () => {

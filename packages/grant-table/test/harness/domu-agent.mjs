@@ -152,7 +152,15 @@ async function serve(id) {
   } catch (e) {
     reply = { ok: false, error: { name: e.name, code: e.code, message: e.message } };
   }
-  await putJson(xs, `${base}/rsp/${id}`, reply);
+  try {
+    await putJson(xs, `${base}/rsp/${id}`, reply);
+  } catch (e) {
+    // The reply itself could not be written (a xenstore quota?): say so, small enough to get through.
+    await putJson(xs, `${base}/rsp/${id}`, {
+      ok: false,
+      error: { name: e.name, code: e.code, message: `reply: ${e.message}` },
+    });
+  }
   if (req.op === 'exit') process.exitCode = 0;
 }
 

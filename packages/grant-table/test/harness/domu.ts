@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { XenStore } from '@zcopy/xenstore';
 // @ts-expect-error: plain JS shared with the domU agent
-import { getJson, putJson } from './rpc.mjs';
+import { getJson, putJson, removeJson } from './rpc.mjs';
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -104,6 +104,9 @@ export class Domu {
       for (;;) {
         const reply = await getJson(this.xs, rsp);
         if (reply !== undefined) {
+          // Clean up: a guest's xenstore node quota is small (1,000 by default).
+          await removeJson(this.xs, `${this.base}/req/${id}`);
+          await removeJson(this.xs, rsp);
           if (!reply.ok) throw new AgentCallError(op, reply.error);
           return reply.result as T;
         }

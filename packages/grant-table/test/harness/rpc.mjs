@@ -3,7 +3,8 @@
 // value is split into parts written first (<key>.0, <key>.1, ...) and announced by {"parts": n} at <key>.
 // Shared by dom0 (test code) and the domU agent; it needs only a XenStore from @zcopy/xenstore.
 
-const PART = 3000; // bytes per value, well under XENSTORE_PAYLOAD_MAX with the path
+// Bytes per value: xenstored limits a guest's values to 2048 bytes by default (quota entry-size).
+const PART = 1800;
 
 /** Writes `value` (any JSON) at `key`, in parts if it is large; the last write is `key` itself. */
 export async function putJson(xs, key, value) {
@@ -35,4 +36,14 @@ export async function messageIds(xs, dir) {
     .filter((n) => /^\d+$/.test(n))
     .map(Number)
     .sort((a, b) => a - b);
+}
+
+/** Removes what putJson wrote at `key` (the value and its parts). */
+export async function removeJson(xs, key) {
+  const head = await xs.tryRead(key);
+  if (head === undefined) return;
+  const v = JSON.parse(head);
+  if (v !== null && typeof v === 'object' && 'parts' in v && Object.keys(v).length === 1)
+    for (let i = 0; i < v.parts; i++) await xs.remove(`${key}.${i}`).catch(() => {});
+  await xs.remove(key).catch(() => {});
 }

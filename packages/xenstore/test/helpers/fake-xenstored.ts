@@ -30,6 +30,9 @@ export interface FakeXenstored {
   conflicts: number;
   dribble: boolean;
   requests: number;
+  /** Delay before each reply, and the most requests one connection had unanswered at once. */
+  delayMs: number;
+  maxOutstanding: number;
   close(): Promise<void>;
 }
 
@@ -44,12 +47,16 @@ export async function startFakeXenstored(): Promise<FakeXenstored> {
     conflicts: 0,
     dribble: false,
     requests: 0,
+    delayMs: 0,
+    maxOutstanding: 0,
     close: async () => {
       await new Promise<void>((r) => server.close(() => r()));
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  const outstanding = new Map<Socket, number>();
   const send = (sock: Socket, type: number, reqId: number, txId: number, body: Buffer) => {
+    if (type !== T.WATCH_EVENT) outstanding.set(sock, (outstanding.get(sock) ?? 1) - 1);
     const h = Buffer.alloc(16);
     h.writeUInt32LE(type, 0);
     h.writeUInt32LE(reqId, 4);
@@ -79,10 +86,13 @@ export async function startFakeXenstored(): Promise<FakeXenstored> {
         const body = buf.subarray(16, 16 + buf.readUInt32LE(12));
         buf = buf.subarray(16 + body.length);
         state.requests++;
+        outstanding.set(sock, (outstanding.get(sock) ?? 0) + 1);
+        state.maxOutstanding = Math.max(state.maxOutstanding, outstanding.get(sock)!);
         const parts = body.toString().split('\0');
+        const later = (fn: () => void) => (state.delayMs ? void setTimeout(fn, state.delayMs) : fn());
         const ok = (text: string | Buffer) =>
-          send(sock, type, reqId, txId, Buffer.isBuffer(text) ? text : Buffer.from(text));
-        const err = (code: string) => send(sock, T.ERROR, reqId, txId, Buffer.from(`${code}\0`));
+          later(() => send(sock, type, reqId, txId, Buffer.isBuffer(text) ? text : Buffer.from(text)));
+        const err = (code: string) => later(() => send(sock, T.ERROR, reqId, txId, Buffer.from(`${code}\0`)));
         switch (type) {
           case T.READ: {
             const v = store.get(parts[0]!);

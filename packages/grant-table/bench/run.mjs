@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+// Grant-table benchmark: map+unmap of 1, 64 and 2,025 refs (2,025 pages = one 1080p RGBA frame) and a grant
+// copy of that frame, through @zcopy/grant-table and through libxengnttab in C (gnttab-bench.c), in the same
+// VM on the same grants. Needs Xen dom0 (dom0 shares the pages with itself: the hypercalls are the same ones a
+// cross-domain map makes). Run: node scripts/vm/run.mjs --mode xen -- node packages/grant-table/bench/run.mjs
+// Prints a table; never asserts.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const caps = '/proc/xen/capabilities';
+if (!existsSync(caps) || !readFileSync(caps, 'utf8').includes('control_d')) {
+  console.log('grant-table bench: not Xen dom0; run it in the Xen VM (see the header of bench/run.mjs)');
+  process.exit(0);
+}
+const { GrantMapper, GrantSharer, pageCopySegments, GNTALLOC_LIMIT_PATH } = await import(
+  join(here, '..', 'dist', 'index.js')
+);
+
+const FRAME = 2025;
+const ITERS = { 1: 400, 64: 100, [FRAME]: 10 };
+const COPY_ITERS = 10;
+
+const work = mkdtempSync(join(tmpdir(), 'gnttab-bench-'));
+const cbin = join(work, 'gnttab-bench');
+execFileSync('gcc', ['-O2', '-o', cbin, join(here, 'gnttab-bench.c'), '-lxengnttab']);
+
+const oldLimit = readFileSync(GNTALLOC_LIMIT_PATH, 'utf8').trim();
+writeFileSync(GNTALLOC_LIMIT_PATH, '4096');
+const sharer = GrantSharer.open();
+const mapper = GrantMapper.open();
+try {
+  const shared = sharer.share(0, FRAME);
+  for (let p = 0; p < FRAME; p++) shared.buffer.writeUInt32LE(p, p * 4096);
+  const refs = shared.refs;
+  writeFileSync(join(work, 'refs.txt'), `${Array.from(refs).join('\n')}\n`);
+
+  const rows = [];
+  const time = (iters, fn) => {
+    fn(); // warm up
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < iters; i++) fn();
+    return Number(process.hrtime.bigint() - t0) / 1e3 / iters;
+  };
+  for (const n of [1, 64, FRAME]) {
+    const batch = refs.subarray(0, n);
+    const us = time(ITERS[n], () => mapper.map(0, batch).unmap());
+    rows.push({ case: 'map+unmap', refs: n, js: us });
+  }
+  const frame = Buffer.alloc(FRAME * 4096);
+  const segments = pageCopySegments({ domid: 0, refs, buffer: frame, direction: 'from-grants' });
+  rows.push({ case: 'grant copy (sync)', refs: FRAME, js: time(COPY_ITERS, () => mapper.copy(segments)) });
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < COPY_ITERS; i++) await mapper.copyAsync(segments);
+  rows.push({
+    case: 'grant copy (async)',
+    refs: FRAME,
+    js: Number(process.hrtime.bigint() - t0) / 1e3 / COPY_ITERS,
+  });
+  if (frame.readUInt32LE(7 * 4096) !== 7) throw new Error('grant copy produced the wrong bytes');
+
+  const c = execFileSync(
+    cbin,
+    ['0', join(work, 'refs.txt'), ITERS[1], ITERS[64], ITERS[FRAME], COPY_ITERS].map(String),
+    {
+      encoding: 'utf8',
+    },
+  )
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  for (const r of rows) {
+    const kind = r.case.startsWith('grant copy') ? 'grant copy' : r.case;
+    r.c = c.find((x) => x.case === kind && x.refs === r.refs)?.usPerOp;
+  }
+  console.log('case                  refs   zcopy µs/op   libxengnttab µs/op   ratio');
+  for (const r of rows)
+    console.log(
+      `${r.case.padEnd(20)} ${String(r.refs).padStart(5)} ${r.js.toFixed(1).padStart(13)} ${(r.c ?? Number.NaN).toFixed(1).padStart(20)} ${(r.js / r.c).toFixed(2).padStart(7)}`,
+    );
+  shared.unshare();
+} finally {
+  mapper.close();
+  sharer.close();
+  writeFileSync(GNTALLOC_LIMIT_PATH, oldLimit);
+}
