@@ -2,14 +2,16 @@
 // Image smoke check: the kernel's own selftests for sync_file/sw_sync, udmabuf and dma-buf heaps (built from
 // the guest kernel's source by images/build-selftests.sh), run in one bare guest. Prints their pass counts
 // and exits non-zero if any test failed or did not run. Proves the image before our tests blame our code.
-//   node scripts/vm/selftests.mjs [--verbose]
-import { mkdtemp, readFile } from 'node:fs/promises';
+//   node scripts/vm/selftests.mjs [--verbose] [--json FILE]   (FILE gets {passed, failed, suites})
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { imagePath } from './images.mjs';
 import { runInVm } from './runner.mjs';
 
 const verbose = process.argv.includes('--verbose');
+const jsonIdx = process.argv.indexOf('--json');
+const jsonFile = jsonIdx > 0 ? process.argv[jsonIdx + 1] : undefined;
 const bin = await imagePath('build-selftests.sh');
 const outDir = await mkdtemp(join(tmpdir(), 'zcopy-selftests-'));
 const tests = { sync: 'sync_test', udmabuf: 'udmabuf', 'dmabuf-heaps': 'dmabuf-heap' };
@@ -27,18 +29,24 @@ if (!res.ok) {
 
 const read = (f) => readFile(join(outDir, f), 'utf8').catch(() => null);
 const counts = {};
+const totals = { passed: 0, failed: 0, suites: {} };
 let failed = false;
 for (const name of Object.keys(tests)) {
   const log = (await read(`${name}.log`)) ?? '';
   const rc = Number((await read(`${name}.rc`)) ?? NaN);
   const { pass, total } = countPasses(name, log, rc);
   counts[name] = `${pass}/${total}`;
+  // A selftest that did not run counts as one failure, so it can never vanish from the totals.
+  totals.passed += pass;
+  totals.failed += Math.max(total - pass, rc !== 0 || total === 0 ? 1 : 0);
+  totals.suites[name] = { pass, total, exit: rc };
   if (rc !== 0 || pass !== total || total === 0) {
     failed = true;
     console.error(`--- ${name} (exit ${rc}) ---\n${log.trimEnd()}`);
   } else if (verbose) console.error(`--- ${name} ---\n${log.trimEnd()}`);
 }
 console.log(`selftests: ${Object.entries(counts).map(([n, c]) => `${n} ${c}`).join(', ')} (VM ${(res.elapsedMs / 1000).toFixed(1)}s)`);
+if (jsonFile) await writeFile(jsonFile, `${JSON.stringify(totals, null, 2)}\n`);
 process.exit(failed ? 1 : 0);
 
 /** Each selftest reports differently: kselftest totals, a single ok line, or per-case OK/FAIL lines. */
