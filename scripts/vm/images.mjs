@@ -40,9 +40,10 @@ function runRecipe(script, args) {
 export async function ensureImages(mode) {
   // Sequential on purpose: the kernel build takes both cores.
   const kernel = await imagePath('build-kernel.sh');
-  const initramfs = await imagePath('build-initramfs.sh');
-  if (mode !== 'xen') return { kernel, initramfs };
+  if (mode !== 'xen') return { kernel, initramfs: await imagePath('build-initramfs.sh') };
   const xenRoot = await imagePath('fetch-xen.sh');
-  const domuBase = await imagePath('build-domu-base.sh');
+  // dom0's initramfs carries the domU base ramdisk; init binds it at /run/zcopy-extra in the guest root.
+  const initramfs = await imagePath('build-xen-initramfs.sh');
+  const domuBase = '/run/zcopy-extra/domu-base.cpio';
   return { kernel, initramfs, xenRoot, xenHypervisor: join(xenRoot, 'boot', 'xen'), domuBase };
 }

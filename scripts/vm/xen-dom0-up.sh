@@ -7,6 +7,7 @@ if ! grep -q control_d /proc/xen/capabilities 2>/dev/null; then
   echo "zcopy-xen: not running as Xen dom0 (no control_d in /proc/xen/capabilities)"
   exit 1
 fi
+t0=$(cut -d' ' -f1 /proc/uptime)
 mkdir -p /run/xen /run/xenstored /var/lib/xenstored /var/lib/xen /var/log/xen/console
 
 xenstored --pid-file /run/xen/xenstored.pid
@@ -19,4 +20,4 @@ done
 xen-init-dom0 >/dev/null
 # devpts is mounted by images/init: xenconsoled needs ptys, else `xl create` waits for it forever.
 xenconsoled --pid-file=/run/xen/xenconsoled.pid --log=guest --log-dir=/var/log/xen/console
-echo "zcopy-xen: toolstack up ($(cut -d' ' -f1 /proc/uptime)s after dom0 boot)"
+echo "zcopy-xen: toolstack up (dom0 uptime ${t0}s -> $(cut -d' ' -f1 /proc/uptime)s)"

@@ -15,25 +15,55 @@
 set -euo pipefail
 
 die() { echo "xen-domu: $*" >&2; exit 125; }
+# Every exec in a PV dom0 under TCG costs 0.1-1 s, so this script sticks to bash builtins where it can.
+now() { local up _; read -r up _ < /proc/uptime; echo "$up"; }
+# ZCOPY_DOMU_VERBOSE=1: stage timestamps (dom0 uptime) on stderr
+stage() { [ -z "${ZCOPY_DOMU_VERBOSE:-}" ] || echo "xen-domu: $(now)s $*" >&2; }
+q() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; } # single-quote for sh
 LOGDIR=/var/log/xen/console
 STATE=/run/zcopy-domu
 
-wait_domu() { # name timeout
-  local name=$1 timeout=$2 log="$LOGDIR/guest-$1.log" t=0
-  while xl domid "$name" >/dev/null 2>&1; do
-    [ "$t" -lt $((timeout * 5)) ] || { xl destroy "$name" 2>/dev/null || true; report "$name" "$log" timeout; return; }
-    sleep 0.2; t=$((t + 1))
+# Waits for the domU's exit marker in its console log, then for the domain to go; prints the job's output
+# and exits with its status (125 and the console tail if it never reported one).
+wait_domu() { # name timeout-seconds
+  local name=$1 log="$LOGDIR/guest-$1.log" deadline=$((SECONDS + $2)) rc="" out="" line started=""
+  while [ -z "$rc" ]; do
+    if [ -f "$log" ]; then
+      out="" started=""
+      while IFS= read -r line || [ -n "$line" ]; do
+        line=${line%$'\r'}
+        case "$line" in
+          '@@zcopy-domu-start@@') started=1 ;;
+          '@@zcopy-domu-exit '*'@@') rc=${line#@@zcopy-domu-exit }; rc=${rc%@@} ;;
+          *) [ -n "$started" ] && [ -z "$rc" ] && out+="$line"$'\n' ;;
+        esac
+      done < "$log"
+    fi
+    [ -n "$rc" ] && break
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      xl destroy "$name" 2>/dev/null || true
+      failed "$name" "$log" "timed out after $2s"
+    fi
+    # Check less often that it still exists (xl is a costly exec here).
+    if [ $((SECONDS % 3)) = 0 ] && ! xl domid "$name" >/dev/null 2>&1; then
+      [ -f "$log" ] && grep -q '^@@zcopy-domu-exit' "$log" && continue # it reported just before going
+      failed "$name" "$log" "ended"
+    fi
+    sleep 0.3
   done
-  report "$name" "$log" ended
+  stage "$name reported exit status $rc"
+  local i=0
+  while xl domid "$name" >/dev/null 2>&1; do
+    i=$((i + 1)); [ "$i" -lt 20 ] || { xl destroy "$name" 2>/dev/null || true; break; }
+    sleep 0.5
+  done
+  [ -z "${ZCOPY_DOMU_VERBOSE:-}" ] || cat "$log" >&2
+  rm -rf "${STATE:?}/$name"
+  printf '%s' "$out"
+  exit "$rc"
 }
 
-report() { # name log how
-  local rc
-  rc=$(tr -d '\r' < "$2" 2>/dev/null | sed -n 's/^@@zcopy-domu-exit \([0-9]*\)@@$/\1/p' | tail -1)
-  if [ -n "$rc" ]; then
-    tr -d '\r' < "$2" | sed -n '/^@@zcopy-domu-start@@$/,/^@@zcopy-domu-exit/p' | sed '1d;$d'
-    exit "$rc"
-  fi
+failed() { # name log why
   echo "xen-domu: domU $1 $3 without reporting an exit status; its console:" >&2
   tail -n 40 "$2" >&2 2>/dev/null || echo "(no console log at $2)" >&2
   exit 125
@@ -71,48 +101,36 @@ case "$type" in pv|pvh) ;; *) die "--type must be pv or pvh" ;; esac
 : "${ZCOPY_KERNEL:?ZCOPY_KERNEL unset: run this inside a xen-mode VM job}"
 : "${ZCOPY_DOMU_BASE:?ZCOPY_DOMU_BASE unset: run this inside a xen-mode VM job}"
 
+stage "building the ramdisk for $name ($type)"
 work="$STATE/$name"
-rm -rf "$work"; mkdir -p "$work/root"
 r="$work/root"
-for d in "${includes[@]}"; do mkdir -p "$r$(dirname "$d")"; cp -a "$d" "$r$d"; done
-q() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
+mkdir -p "$r"
+for d in "${includes[@]}"; do mkdir -p "$r${d%/*}"; cp -a "$d" "$r$d"; done
+# The base ramdisk's /init (images/build-domu-base.sh) runs /job.sh and reports on the console.
 {
   echo '#!/bin/sh'
   for kv in "${envs[@]}"; do echo "export ${kv%%=*}=$(q "${kv#*=}")"; done
   echo "cd $(q "$cwd") || exit 126"
   printf 'exec'; for a in "$@"; do printf ' %s' "$(q "$a")"; done; echo
 } > "$r/job.sh"
-cat > "$r/init" <<'EOF'
-#!/bin/busybox sh
-/bin/busybox --install -s /bin
-export PATH=/bin:/usr/bin HOME=/root
-mount -t proc proc /proc; mount -t sysfs sysfs /sys; mount -t devtmpfs devtmpfs /dev 2>/dev/null
-mkdir -p /dev/pts /dev/shm; mount -t devpts devpts /dev/pts; mount -t tmpfs tmpfs /dev/shm
-mount -t tmpfs tmpfs /tmp
-[ -d /proc/xen ] && mount -t xenfs xenfs /proc/xen 2>/dev/null
-echo "@@zcopy-domu-start@@"
-sh /job.sh < /dev/null 2>&1
-echo "@@zcopy-domu-exit $?@@"
-poweroff -f
-EOF
-chmod +x "$r/init" "$r/job.sh"
-(cd "$r" && find . | cpio -o -H newc --quiet) > "$work/extra.cpio"
-cat "$ZCOPY_DOMU_BASE" "$work/extra.cpio" > "$work/ramdisk.cpio"
-rm -rf "$r" "$work/extra.cpio"
+# Appended after the base: the kernel unpacks both (the base is padded to 512 bytes for this).
+(cd "$r" && find . | cpio -o -H newc --quiet) | cat "$ZCOPY_DOMU_BASE" - > "$work/ramdisk.cpio"
 
 cat > "$work/domu.cfg" <<EOF
 name = "$name"
 type = "$type"
 kernel = "$ZCOPY_KERNEL"
 ramdisk = "$work/ramdisk.cpio"
-extra = "console=hvc0 quiet panic=-1 rdinit=/init"
+extra = "console=hvc0 quiet panic=-1 rdinit=/init initramfs_async=0"
 memory = $mem
 vcpus = $vcpus
 on_poweroff = "destroy"
 on_reboot = "destroy"
 on_crash = "destroy"
 EOF
-rm -f "$LOGDIR/guest-$name.log"
-xl -q create "$work/domu.cfg" >/dev/null || die "xl create failed for $name ($work/domu.cfg)"
+stage "xl create"
+[ -e "$LOGDIR/guest-$name.log" ] && rm -f "$LOGDIR/guest-$name.log"
+xl create "$work/domu.cfg" > "$work/create.log" 2>&1 || { cat "$work/create.log" >&2; die "xl create failed for $name ($work/domu.cfg)"; }
+stage "created"
 if [ "$sub" = start ]; then echo "$name"; exit 0; fi
 wait_domu "$name" "$timeout"
