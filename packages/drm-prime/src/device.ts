@@ -1,6 +1,7 @@
 // DrmDevice: an owned (or borrowed) fd on a DRM card or render node, checked to be DRM when it is made.
 import { constants } from 'node:fs';
 import { type FdLike, FdObject, fdOf, native } from '@zcopy/core';
+import type { DmaBuf } from '@zcopy/dma-buf';
 import { binding } from './binding.js';
 import {
   clientCapValue,
@@ -14,7 +15,23 @@ import {
   readCaps,
 } from './caps.js';
 import { type DrmNodeInfo, type ListOptions, listDrmNodes } from './discovery.js';
+import { createDumb, type DumbBuffer, type DumbBufferOptions } from './dumb.js';
+import { GemHandle, HandleTable } from './handles.js';
 import { type DrmNode, describeNode, type SysfsOptions } from './node.js';
+import { importHandle } from './prime.js';
+
+// The handle table of every device fd open through this module: an owner and its borrowers share one.
+const tablesByFd = new Map<number, HandleTable>();
+
+function tableFor(fd: number, fresh: boolean): HandleTable {
+  let table = fresh ? undefined : tablesByFd.get(fd);
+  if (!table || table.dead) {
+    table = new HandleTable(fd);
+    tablesByFd.set(fd, table);
+  }
+  table.users++;
+  return table;
+}
 
 /** DRM_IOCTL_VERSION: which driver serves the node. */
 export interface DrmVersion {
@@ -47,11 +64,19 @@ export class DrmDevice extends FdObject {
   /** The driver, read once when the device was opened (it cannot change for an open fd). */
   readonly version: DrmVersion;
   #node: DrmNode | null | undefined;
+  readonly #table: HandleTable;
 
-  private constructor(fd: number, owned: boolean, path: string | undefined, version: DrmVersion) {
+  private constructor(
+    fd: number,
+    owned: boolean,
+    path: string | undefined,
+    version: DrmVersion,
+    table: HandleTable,
+  ) {
     super(fd, { owned });
     this.path = path;
     this.version = version;
+    this.#table = table;
   }
 
   /**
@@ -69,20 +94,26 @@ export class DrmDevice extends FdObject {
       native.close(fd);
       throw e;
     }
-    return new DrmDevice(fd, true, path, version);
+    return new DrmDevice(fd, true, path, version, tableFor(fd, true));
   }
 
   /** Take ownership of a DRM fd opened elsewhere (checked with DRM_IOCTL_VERSION first; left alone if not DRM). */
   static adopt(fd: number): DrmDevice {
     const n = fdOf(fd);
     const version = readVersion(n);
-    return new DrmDevice(native.adopt(n), true, undefined, version);
+    return new DrmDevice(native.adopt(n), true, undefined, version, tableFor(n, false));
   }
 
-  /** Use a DRM fd that someone else owns and will close. */
+  /**
+   * Use a DRM fd that someone else owns and will close. Borrowing a DrmDevice (or the fd number of one) shares
+   * its GEM handle references, so a handle imported through either is counted once for the fd.
+   */
   static borrow(target: FdLike): DrmDevice {
     const n = fdOf(target);
-    return new DrmDevice(n, false, undefined, readVersion(n));
+    const version = readVersion(n);
+    const table = target instanceof DrmDevice ? target.#table : undefined;
+    if (table) table.users++;
+    return new DrmDevice(n, false, undefined, version, table ?? tableFor(n, false));
   }
 
   /** Every card and render node under /dev/dri, with driver, bus and PRIME caps (see listDrmNodes). */
@@ -122,5 +153,48 @@ export class DrmDevice extends FdObject {
     const n = drmClientCapNumber(cap);
     const v = clientCapValue(value);
     binding.setClientCap(this.fd, n, v);
+  }
+
+  /**
+   * MODE_CREATE_DUMB: a CPU-drawable buffer of width × height pixels of bpp bits. Only on a card node (render
+   * nodes: EACCES); zero sizes and sizes beyond 32 bits are the kernel's EINVAL.
+   */
+  createDumb(options: DumbBufferOptions): DumbBuffer {
+    return createDumb(this, this.#table, options);
+  }
+
+  /**
+   * PRIME_FD_TO_HANDLE: any dma-buf (a DmaBuf, an FdObject or a fd number; heap, udmabuf, another DRM device…)
+   * as a reference to a GEM handle of this fd. Importing a buffer this fd already holds returns another
+   * reference to the same kernel handle (`handle` equal, `refs` counting both); it stays open until both close.
+   */
+  importDmaBuf(dmabuf: FdLike): GemHandle {
+    const handle = importHandle(this, dmabuf);
+    return new GemHandle(this, this.#table, handle);
+  }
+
+  /** PRIME_HANDLE_TO_FD of a handle of this device: `handle.exportDmaBuf(options)`. */
+  exportDmaBuf(handle: GemHandle, options?: { access?: 'readwrite' | 'read' }): DmaBuf {
+    if (!(handle instanceof GemHandle)) throw new TypeError('handle must be a GemHandle of this device');
+    if (handle.device.#table !== this.#table)
+      throw new TypeError('handle belongs to another device fd: GEM handles are per fd');
+    return handle.exportDmaBuf(options);
+  }
+
+  /** Kernel GEM handles this fd holds through zcopy (each with at least one open reference), ascending. */
+  gemHandles(): number[] {
+    return this.#table.handles();
+  }
+
+  /**
+   * Closing the owner closes the fd, which frees every handle on it in the kernel: all handle objects of the fd
+   * (borrowers' too) become closed. Closing a borrower drops the references it made.
+   */
+  protected override onClose(): void {
+    const table = this.#table;
+    table.users--;
+    if (this.owned) table.kill();
+    else for (const h of table.holders()) if (h.device === this) h.close();
+    if ((this.owned || table.users === 0) && tablesByFd.get(table.fd) === table) tablesByFd.delete(table.fd);
   }
 }

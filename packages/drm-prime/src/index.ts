@@ -1,6 +1,6 @@
-// @zcopy/drm-prime: DRM devices (open, discovery, driver version, caps). Dumb buffers and PRIME
-// import/export build on DrmDevice in files of their own.
-export type { DrmBinding, RawVersion } from './binding.js';
+// @zcopy/drm-prime: DRM devices (open, discovery, driver version, caps), dumb buffers, PRIME import/export with
+// GEM handles reference counted per device fd, and vgem fences for implicit-fence tests.
+export type { DrmBinding, RawDumb, RawVersion } from './binding.js';
 export {
   clientCapValue,
   DrmCap,
@@ -19,6 +19,8 @@ export {
 } from './caps.js';
 export { DrmDevice, type DrmVersion } from './device.js';
 export { type DrmNodeInfo, type ListOptions, listDrmNodes } from './discovery.js';
+export { checkDumbOptions, DumbBuffer, type DumbBufferOptions, type DumbMapOptions } from './dumb.js';
+export { GemHandle } from './handles.js';
 export {
   charDeviceNumber,
   type DrmBus,
@@ -28,3 +30,5 @@ export {
   describeNode,
   type SysfsOptions,
 } from './node.js';
+export type { PrimeExportOptions } from './prime.js';
+export { VgemFence, type VgemFenceAccess } from './vgem.js';

@@ -1,4 +1,6 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readlinkSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { KernelError } from '@zcopy/core';
 import { expect } from 'vitest';
 
@@ -19,4 +21,28 @@ export function kernelError(fn: () => unknown): KernelError {
     return e as KernelError;
   }
   throw new Error('expected a KernelError, nothing was thrown');
+}
+
+/** Fds of this process that are dma-bufs (their /proc/self/fd link names the dmabuf filesystem). */
+export function dmaBufFdCount(): number {
+  let n = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`).startsWith('/dmabuf:')) n++;
+    } catch {
+      // closed while listing (the readdir's own fd)
+    }
+  }
+  return n;
+}
+
+/** Runs the garbage collector a few times, letting finalizers run in between. */
+export async function collectGarbage(rounds = 5): Promise<void> {
+  // --expose-gc at run time (the flag only takes effect for contexts created after it is set).
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  for (let i = 0; i < rounds; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
