@@ -17,13 +17,22 @@ export class XenStoreError extends KernelError {
   }
 }
 
-registerHints('XS_READ', { ENOENT: 'no such node', EACCES: 'this domain may not read that node' });
+const badPath = 'the path is malformed (xenstore allows letters, digits and - / _ @; no empty components)';
+registerHints('XS_READ', {
+  ENOENT: 'no such node',
+  EACCES: 'this domain may not read that node',
+  EINVAL: badPath,
+});
+registerHints('XS_MKDIR', { EINVAL: badPath });
+registerHints('XS_RM', { EINVAL: badPath });
+registerHints('XS_DIRECTORY', { EINVAL: badPath });
 registerHints('XS_DIRECTORY', { ENOENT: 'no such node', EACCES: 'this domain may not read that node' });
 registerHints('XS_GET_PERMS', { ENOENT: 'no such node', EACCES: 'this domain may not read that node' });
 registerHints('XS_WRITE', {
   EACCES: 'this domain may not write that node (or create a child of its parent)',
   ENOSPC: 'the domain is over its xenstore quota (nodes, size or transactions)',
   E2BIG: 'the value or path is over the xenstore limits',
+  EINVAL: badPath,
 });
 registerHints('XS_MKDIR', { EACCES: 'this domain may not create that node' });
 registerHints('XS_RM', { EACCES: 'this domain may not remove that node', ENOENT: 'no such node' });

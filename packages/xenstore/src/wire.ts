@@ -102,6 +102,11 @@ export function checkPath(path: unknown, name = 'path'): string {
   if (typeof path !== 'string') throw new TypeError(`${name} must be a string`);
   if (path.length === 0) throw new RangeError(`${name} must not be empty`);
   if (path.includes('\0')) throw new RangeError(`${name} must not contain NUL`);
+  // xenstored's rule for node names (watches may also name special paths such as @releaseDomain).
+  if (!/^[A-Za-z0-9\-/_@]+$/.test(path))
+    throw new RangeError(
+      `${name} may hold only letters, digits and - / _ @ (xenstore's node name rule), got '${path}'`,
+    );
   const max = path.startsWith('/') ? XENSTORE_ABS_PATH_MAX : XENSTORE_REL_PATH_MAX;
   if (Buffer.byteLength(path) > max)
     throw new RangeError(

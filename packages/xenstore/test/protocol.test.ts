@@ -62,6 +62,8 @@ describe('wire codec', () => {
     expect(() => checkPath('')).toThrow(RangeError);
     expect(() => checkPath('/a\0b')).toThrow(RangeError);
     expect(() => checkPath(5)).toThrow(TypeError);
+    expect(() => checkPath('/a/b.c')).toThrow(/letters, digits/);
+    expect(checkPath('@releaseDomain')).toBe('@releaseDomain');
     expect(() => checkPath(`/${'x'.repeat(3072)}`)).toThrow(RangeError);
     expect(checkPath('relative/ok')).toBe('relative/ok');
   });

@@ -1,6 +1,6 @@
 // The two-domain harness's control channel: JSON messages through xenstore, under the domU's own data
 // directory (/local/domain/<domU>/data/zcopy, which the guest may write). A message bigger than one xenstore
-// value is split into parts written first (<key>.0, <key>.1, ...) and announced by {"parts": n} at <key>.
+// value is split into parts written first (<key>-0, <key>-1, ...: xenstore names allow only letters, digits and -/_@) and announced by {"parts": n} at <key>.
 // Shared by dom0 (test code) and the domU agent; it needs only a XenStore from @zcopy/xenstore.
 
 // Bytes per value: xenstored limits a guest's values to 2048 bytes by default (quota entry-size).
@@ -14,7 +14,7 @@ export async function putJson(xs, key, value) {
     return;
   }
   const n = Math.ceil(text.length / PART);
-  for (let i = 0; i < n; i++) await xs.write(`${key}.${i}`, text.slice(i * PART, (i + 1) * PART));
+  for (let i = 0; i < n; i++) await xs.write(`${key}-${i}`, text.slice(i * PART, (i + 1) * PART));
   await xs.write(key, JSON.stringify({ parts: n }));
 }
 
@@ -25,7 +25,7 @@ export async function getJson(xs, key) {
   const v = JSON.parse(head);
   if (v === null || typeof v !== 'object' || !('parts' in v) || Object.keys(v).length !== 1) return v;
   let text = '';
-  for (let i = 0; i < v.parts; i++) text += await xs.read(`${key}.${i}`);
+  for (let i = 0; i < v.parts; i++) text += await xs.read(`${key}-${i}`);
   return JSON.parse(text);
 }
 
@@ -44,6 +44,6 @@ export async function removeJson(xs, key) {
   if (head === undefined) return;
   const v = JSON.parse(head);
   if (v !== null && typeof v === 'object' && 'parts' in v && Object.keys(v).length === 1)
-    for (let i = 0; i < v.parts; i++) await xs.remove(`${key}.${i}`).catch(() => {});
+    for (let i = 0; i < v.parts; i++) await xs.remove(`${key}-${i}`).catch(() => {});
   await xs.remove(key).catch(() => {});
 }
