@@ -84,8 +84,8 @@ async function boot({ mode, args, outDir, timeoutMs, quiet, onLine, progress }) 
     const stderr = [];
     const feed = (chunk) => {
       for (const { line, phase } of parser.push(chunk)) {
-        if (phase === 'job' && bootMs === null) {
-          bootMs = Date.now() - t0;
+        if (parser.phase !== 'boot' && bootMs === null) {
+          bootMs = Date.now() - t0; // QEMU start to the job's start marker
           progress(`guest running the job (booted in ${(bootMs / 1000).toFixed(1)}s)`);
         }
         if (!quiet) process.stderr.write(`${line}\n`);
