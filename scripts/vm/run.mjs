@@ -37,6 +37,9 @@ const progress = (msg) => {
 };
 const clearProgress = () => tty && !opts.verbose && process.stderr.write('\r\x1b[K');
 
+// Interrupted: exit through 'exit' handlers, which kill the guest and free its VM slot.
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => process.exit(130));
+
 const res = await runInVm({
   mode: opts.mode,
   command,
