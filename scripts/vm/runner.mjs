@@ -91,15 +91,9 @@ async function boot({ mode, args, outDir, timeoutMs, quiet, onLine, progress }) 
         if (!quiet) process.stderr.write(`${line}\n`);
         onLine?.(line, phase);
       }
-      // A panicked guest reboots (panic=-1; Xen reboots on a dom0 crash) and so ends QEMU by itself. If it
-      // goes silent instead, don't wait for the timeout. (Panic text printed by a job, e.g. a domU's console,
-      // is followed by more output and changes nothing: exit-code decides.)
-      if (parser.panicked) {
-        clearTimeout(panicTimer);
-        panicTimer = setTimeout(() => child.kill('SIGKILL'), 20000);
-      }
     };
-    let panicTimer = null;
+    // No early kill on a panic line: the guest reboots by itself (panic=-1, oops=panic; Xen reboots when dom0
+    // dies) and -no-reboot ends QEMU. Panic text a job prints (a domU's console) must not end the run.
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
@@ -110,7 +104,6 @@ async function boot({ mode, args, outDir, timeoutMs, quiet, onLine, progress }) 
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      clearTimeout(panicTimer);
       live.delete(child);
       for (const { line, phase } of parser.flush()) onLine?.(line, phase);
       done({ code, signal, error, timedOut, stderr: Buffer.concat(stderr).toString() });
