@@ -202,10 +202,10 @@ export class EventChannel extends FdObject {
     try {
       opts = checkWaitOptions(options);
       this.fd;
+      this.#drain();
     } catch (e) {
       return Promise.reject(e);
     }
-    this.#drain();
     const ready =
       port === undefined ? this.#pending.values().next().value : this.#pending.has(port) ? port : undefined;
     if (ready !== undefined) {

@@ -76,12 +76,20 @@ export class Domu {
     try {
       const deadline = Date.now() + timeoutMs;
       while ((await xs.tryRead(`${base}/ready`)) === undefined) {
-        await w.next({ timeoutMs: Math.max(1, deadline - Date.now()) }).catch(async (e) => {
-          const log = await run('tail', ['-n', '30', `/var/log/xen/console/guest-${name}.log`]).catch(() => ({
+        // Wake every 2 s to notice a guest that died booting (its console then says why).
+        const alive = await run('xl', ['domid', name]).then(
+          () => true,
+          () => false,
+        );
+        if (!alive || Date.now() > deadline) {
+          const log = await run('tail', ['-n', '40', `/var/log/xen/console/guest-${name}.log`]).catch(() => ({
             stdout: '(no console log)',
           }));
-          throw new Error(`domU ${name} did not get ready: ${e.message}\n${log.stdout}`);
-        });
+          throw new Error(
+            `domU ${name} ${alive ? `not ready after ${timeoutMs} ms` : 'died before it was ready'}; its console:\n${log.stdout}`,
+          );
+        }
+        await w.next({ timeoutMs: 2000 }).catch(() => {});
       }
     } finally {
       await w.close();
