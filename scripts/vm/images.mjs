@@ -31,7 +31,10 @@ function runRecipe(script, args) {
     child.on('close', (code) => {
       const last = out.trim().split('\n').pop() ?? '';
       if (code === 0 && last.startsWith('/')) resolve(last);
-      else reject(new Error(`images/${script} failed (exit ${code})${out ? `: ${out.trim().slice(-500)}` : ''}`));
+      else
+        reject(
+          new Error(`images/${script} failed (exit ${code})${out ? `: ${out.trim().slice(-500)}` : ''}`),
+        );
     });
   });
 }

@@ -7,7 +7,13 @@ const GUEST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 export function jobScript({ command, cwd, env, setup }) {
   const cmd = Array.isArray(command) ? command.map(shq).join(' ') : command;
-  const vars = { HOME: '/root', TERM: 'dumb', LANG: 'C.UTF-8', PATH: `${process.env.PATH ?? ''}:${GUEST_PATH}`, ...env };
+  const vars = {
+    HOME: '/root',
+    TERM: 'dumb',
+    LANG: 'C.UTF-8',
+    PATH: `${process.env.PATH ?? ''}:${GUEST_PATH}`,
+    ...env,
+  };
   return [
     '#!/bin/sh',
     '# written by scripts/vm/runner.mjs; run by images/init inside the guest',

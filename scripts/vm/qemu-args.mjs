@@ -11,13 +11,19 @@ const q = (s) => String(s).replaceAll(',', ',,');
 function shares(outDir, lowers = []) {
   return [
     ...lowers.flatMap((dir, i) => [
-      '-fsdev', `local,id=lower${i},path=${q(dir)},security_model=none,readonly=on,multidevs=remap`,
-      '-device', `virtio-9p-pci,fsdev=lower${i},mount_tag=lower${i}`,
+      '-fsdev',
+      `local,id=lower${i},path=${q(dir)},security_model=none,readonly=on,multidevs=remap`,
+      '-device',
+      `virtio-9p-pci,fsdev=lower${i},mount_tag=lower${i}`,
     ]),
-    '-fsdev', `local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap`,
-    '-device', 'virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot',
-    '-fsdev', `local,id=outdir,path=${q(outDir)},security_model=none`,
-    '-device', 'virtio-9p-pci,fsdev=outdir,mount_tag=outdir',
+    '-fsdev',
+    `local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap`,
+    '-device',
+    'virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot',
+    '-fsdev',
+    `local,id=outdir,path=${q(outDir)},security_model=none`,
+    '-device',
+    'virtio-9p-pci,fsdev=outdir,mount_tag=outdir',
   ];
 }
 
@@ -26,20 +32,36 @@ function shares(outDir, lowers = []) {
 // boots. Round-robin vCPUs do not race; single-threaded jobs measured no slower. Xen guests keep MTTCG: under
 // thread=single, PVH domUs crash (page fault on %gs in the HVM callback entry), 2 of 2; with MTTCG they boot.
 const common = (memMiB, accel) => [
-  '-accel', process.env.ZCOPY_VM_ACCEL ?? accel, // (override for experiments only)
-  '-smp', '2',
-  '-m', String(memMiB),
-  '-nodefaults', '-no-user-config',
-  '-display', 'none',
-  '-serial', 'stdio', // console on our stdout: the host parses it line by line
-  '-monitor', 'none',
+  '-accel',
+  process.env.ZCOPY_VM_ACCEL ?? accel, // (override for experiments only)
+  '-smp',
+  '2',
+  '-m',
+  String(memMiB),
+  '-nodefaults',
+  '-no-user-config',
+  '-display',
+  'none',
+  '-serial',
+  'stdio', // console on our stdout: the host parses it line by line
+  '-monitor',
+  'none',
   '-no-reboot', // with panic=-1 a guest panic ends QEMU at once
-  '-device', 'virtio-gpu-pci', // the DRM tests want a virtio-gpu node besides vgem/vkms
+  '-device',
+  'virtio-gpu-pci', // the DRM tests want a virtio-gpu node besides vgem/vkms
 ];
 
 // Kernel arguments the guest init reads (zcopy.*) plus a quiet, panic-exits console.
 function guestArgs({ outDir, lowers = 0, console }) {
-  const a = [`console=${console}`, 'panic=-1', 'oops=panic', 'quiet', 'loglevel=4', 'cma=64M', `zcopy.out=${outDir}`];
+  const a = [
+    `console=${console}`,
+    'panic=-1',
+    'oops=panic',
+    'quiet',
+    'loglevel=4',
+    'cma=64M',
+    `zcopy.out=${outDir}`,
+  ];
   if (lowers) a.push(`zcopy.lowers=${lowers}`);
   return a.join(' ');
 }
@@ -47,10 +69,14 @@ function guestArgs({ outDir, lowers = 0, console }) {
 export function bareArgs({ kernel, initramfs, outDir, memMiB = 2048, extra = [] }) {
   return [
     ...common(memMiB, 'tcg,thread=single'),
-    '-cpu', 'max',
-    '-kernel', kernel,
-    '-initrd', initramfs,
-    '-append', guestArgs({ outDir, console: 'ttyS0' }),
+    '-cpu',
+    'max',
+    '-kernel',
+    kernel,
+    '-initrd',
+    initramfs,
+    '-append',
+    guestArgs({ outDir, console: 'ttyS0' }),
     ...shares(outDir),
     ...extra,
   ];
@@ -60,19 +86,38 @@ export function bareArgs({ kernel, initramfs, outDir, memMiB = 2048, extra = [] 
  * Xen (multiboot from QEMU) with dom0 on the same 9p root plus the extracted Xen tools as an upper lower
  * layer. -cpu max crashes a PV dom0 under TCG; PVH guests need 1G/2M HAP pages off (TCG's nested NPT).
  */
-export function xenArgs({ kernel, initramfs, xenHypervisor, xenRoot, outDir, memMiB = 3072, dom0MiB = 1024, extra = [] }) {
+export function xenArgs({
+  kernel,
+  initramfs,
+  xenHypervisor,
+  xenRoot,
+  outDir,
+  memMiB = 3072,
+  dom0MiB = 1024,
+  extra = [],
+}) {
   const xenCmdline = [
-    `dom0_mem=${dom0MiB}M,max:${dom0MiB}M`, 'dom0_max_vcpus=2', 'console=com1', 'com1=115200,8n1',
-    'loglvl=warning', 'guest_loglvl=warning', 'hap_1gb=0', 'hap_2mb=0',
+    `dom0_mem=${dom0MiB}M,max:${dom0MiB}M`,
+    'dom0_max_vcpus=2',
+    'console=com1',
+    'com1=115200,8n1',
+    'loglvl=warning',
+    'guest_loglvl=warning',
+    'hap_1gb=0',
+    'hap_2mb=0',
     'bootscrub=0', // scrubbing GiBs of RAM under TCG costs seconds for nothing
   ].join(' ');
   return [
     ...common(memMiB, 'tcg,thread=multi'),
-    '-cpu', 'qemu64,+svm,+npt', // (+nrip-save: TCG cannot provide it anyway)
-    '-kernel', xenHypervisor,
-    '-append', xenCmdline,
+    '-cpu',
+    'qemu64,+svm,+npt', // (+nrip-save: TCG cannot provide it anyway)
+    '-kernel',
+    xenHypervisor,
+    '-append',
+    xenCmdline,
     // multiboot modules: dom0 kernel (with its command line), then its initramfs
-    '-initrd', `${q(`${kernel} ${guestArgs({ outDir, lowers: 1, console: 'hvc0' })}`)},${q(initramfs)}`,
+    '-initrd',
+    `${q(`${kernel} ${guestArgs({ outDir, lowers: 1, console: 'hvc0' })}`)},${q(initramfs)}`,
     ...shares(outDir, [xenRoot]),
     ...extra,
   ];

@@ -6,7 +6,9 @@ import { runInVm } from './runner.mjs';
 
 function usage(msg) {
   if (msg) console.error(`run.mjs: ${msg}`);
-  console.error('usage: node scripts/vm/run.mjs [--mode bare|xen] [--timeout S] [--out DIR] [--verbose] -- <command...>');
+  console.error(
+    'usage: node scripts/vm/run.mjs [--mode bare|xen] [--timeout S] [--out DIR] [--verbose] -- <command...>',
+  );
   process.exit(2);
 }
 
@@ -57,7 +59,8 @@ const res = await runInVm({
 clearProgress();
 
 if (res.reason === 'exit') {
-  if (opts.verbose) console.error(`[vm] exit ${res.exitCode}, boot ${res.bootMs}ms, total ${res.elapsedMs}ms`);
+  if (opts.verbose)
+    console.error(`[vm] exit ${res.exitCode}, boot ${res.bootMs}ms, total ${res.elapsedMs}ms`);
   process.exit(res.exitCode);
 }
 const why = {

@@ -29,12 +29,32 @@ process.on('exit', () => {
  * @param {string} [o.outDir]    host dir shared writable at the same path (default: a fresh temp dir)
  * @param {boolean} [o.quiet]    false: copy the guest console to our stderr as it comes
  * @param {string[]} [o.qemuArgs] extra QEMU arguments
+ * @param {number} [o.bootRetries] boots to retry when the guest dies before the job starts (default 1)
  * @param {(line: string, phase: 'boot'|'job'|'shutdown') => void} [o.onLine] every console line
  * @param {(msg: string) => void} [o.progress] boot-stage messages (default: none)
  * @returns {Promise<{ok: boolean, exitCode: number|null, reason: 'exit'|'panic'|'timeout'|'qemu-died'|'no-result',
  *   consoleLog: string, jobOutput: string, elapsedMs: number, bootMs: number|null, outDir: string}>}
  */
-export async function runInVm({
+export async function runInVm(options) {
+  // A guest that died before the job started (a TCG boot oops, seen ~1 in 30 boots) proves nothing about the
+  // job: boot it once more. A failure after the job started is always the result.
+  const retries = options.bootRetries ?? 1;
+  const progress = options.progress ?? (() => {});
+  let first;
+  for (let attempt = 0; ; attempt++) {
+    const r = await runOnce(options);
+    if (r.ok || r.bootMs !== null || r.reason === 'exit' || r.reason === 'timeout' || attempt >= retries) {
+      if (first)
+        r.consoleLog = `${first.consoleLog}\n[zcopy: boot failed (${first.reason}) before the job started; booted again]\n${r.consoleLog}`;
+      return r;
+    }
+    first = r;
+    progress(`guest failed to boot (${r.reason}) before the job started; retrying once`);
+    if (!options.quiet) process.stderr.write(`[vm] guest failed to boot (${r.reason}); retrying once\n`);
+  }
+}
+
+async function runOnce({
   mode = 'bare',
   command,
   cwd = process.cwd(),
@@ -49,7 +69,8 @@ export async function runInVm({
   if (mode !== 'bare' && mode !== 'xen') throw new Error(`unknown VM mode ${mode}`);
   if (command == null || command.length === 0) throw new Error('runInVm: command is required');
   outDir = resolve(outDir ?? (await mkdtemp(join(tmpdir(), 'zcopy-vm-'))));
-  if (/\s/.test(outDir)) throw new Error(`outDir must not contain whitespace (it goes on the kernel command line): ${outDir}`);
+  if (/\s/.test(outDir))
+    throw new Error(`outDir must not contain whitespace (it goes on the kernel command line): ${outDir}`);
 
   progress(`preparing ${mode} images`);
   const images = await ensureImages(mode);
@@ -58,10 +79,18 @@ export async function runInVm({
   if (mode === 'xen') env = { ZCOPY_KERNEL: images.kernel, ZCOPY_DOMU_BASE: images.domuBase, ...env };
   env = { ZCOPY_VM_MODE: mode, ...env };
   await rm(join(outDir, 'exit-code'), { force: true });
-  await writeFile(join(outDir, 'job.sh'), jobScript({ command, cwd: resolve(cwd), env, setup }), { mode: 0o755 });
+  await writeFile(join(outDir, 'job.sh'), jobScript({ command, cwd: resolve(cwd), env, setup }), {
+    mode: 0o755,
+  });
 
-  const args = mode === 'xen' ? xenArgs({ ...images, outDir, extra: qemuArgs }) : bareArgs({ ...images, outDir, extra: qemuArgs });
-  await writeFile(join(outDir, 'qemu.cmdline'), [QEMU, ...args].map((a) => JSON.stringify(a)).join(' ') + '\n');
+  const args =
+    mode === 'xen'
+      ? xenArgs({ ...images, outDir, extra: qemuArgs })
+      : bareArgs({ ...images, outDir, extra: qemuArgs });
+  await writeFile(
+    join(outDir, 'qemu.cmdline'),
+    [QEMU, ...args].map((a) => JSON.stringify(a)).join(' ') + '\n',
+  );
 
   const release = await acquireSlot(progress);
   try {
@@ -131,6 +160,19 @@ async function boot({ mode, args, outDir, timeoutMs, quiet, onLine, progress }) 
   if (run.error) consoleLog += `\n[qemu could not start: ${run.error.message}]\n`;
   if (run.stderr.trim()) consoleLog += `\n[qemu stderr]\n${run.stderr}`;
   await writeFile(join(outDir, 'console.log'), consoleLog).catch(() => {});
-  progress(reason === 'exit' ? `job exited ${exitCode} after ${(elapsedMs / 1000).toFixed(1)}s` : `VM run failed: ${reason}`);
-  return { ok: reason === 'exit' && exitCode === 0, exitCode, reason, consoleLog, jobOutput: parser.jobOutput, elapsedMs, bootMs, outDir };
+  progress(
+    reason === 'exit'
+      ? `job exited ${exitCode} after ${(elapsedMs / 1000).toFixed(1)}s`
+      : `VM run failed: ${reason}`,
+  );
+  return {
+    ok: reason === 'exit' && exitCode === 0,
+    exitCode,
+    reason,
+    consoleLog,
+    jobOutput: parser.jobOutput,
+    elapsedMs,
+    bootMs,
+    outDir,
+  };
 }

@@ -45,7 +45,11 @@ for (const name of Object.keys(tests)) {
     console.error(`--- ${name} (exit ${rc}) ---\n${log.trimEnd()}`);
   } else if (verbose) console.error(`--- ${name} ---\n${log.trimEnd()}`);
 }
-console.log(`selftests: ${Object.entries(counts).map(([n, c]) => `${n} ${c}`).join(', ')} (VM ${(res.elapsedMs / 1000).toFixed(1)}s)`);
+console.log(
+  `selftests: ${Object.entries(counts)
+    .map(([n, c]) => `${n} ${c}`)
+    .join(', ')} (VM ${(res.elapsedMs / 1000).toFixed(1)}s)`,
+);
 if (jsonFile) await writeFile(jsonFile, `${JSON.stringify(totals, null, 2)}\n`);
 process.exit(failed ? 1 : 0);
 

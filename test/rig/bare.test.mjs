@@ -1,7 +1,7 @@
 // Tests of the VM runner itself, in bare mode: each one boots a real guest under QEMU/TCG.
 // Run: node --test --test-concurrency=1 test/rig/
 import assert from 'node:assert/strict';
-import { readFileSync, existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +25,10 @@ function pidsMentioning(s) {
 }
 
 test('a job exiting 0 is ok, and runs our kernel with the host node', T, async () => {
-  const r = await runInVm({ command: 'echo hello-from-guest; uname -r; node -e "console.log(process.version)"', timeoutMs: 120000 });
+  const r = await runInVm({
+    command: 'echo hello-from-guest; uname -r; node -e "console.log(process.version)"',
+    timeoutMs: 120000,
+  });
   assert.equal(r.reason, 'exit', r.consoleLog);
   assert.equal(r.exitCode, 0);
   assert.equal(r.ok, true);
@@ -42,14 +45,23 @@ test('a job exiting 3 gives exitCode 3 and is not ok', T, async () => {
 });
 
 test('cwd and env reach the job', T, async () => {
-  const r = await runInVm({ command: 'echo "cwd=$(pwd) v=$ZCOPY_RIG_VAR"', cwd: '/usr/share', env: { ZCOPY_RIG_VAR: "it's here" }, timeoutMs: 120000 });
+  const r = await runInVm({
+    command: 'echo "cwd=$(pwd) v=$ZCOPY_RIG_VAR"',
+    cwd: '/usr/share',
+    env: { ZCOPY_RIG_VAR: "it's here" },
+    timeoutMs: 120000,
+  });
   assert.equal(r.ok, true, r.consoleLog);
   assert.match(r.jobOutput, /cwd=\/usr\/share v=it's here/);
 });
 
 test('a file written to outDir by the guest is visible on the host', T, async () => {
   const outDir = await fresh();
-  const r = await runInVm({ command: `echo written-in-guest > ${outDir}/result.txt`, outDir, timeoutMs: 120000 });
+  const r = await runInVm({
+    command: `echo written-in-guest > ${outDir}/result.txt`,
+    outDir,
+    timeoutMs: 120000,
+  });
   assert.equal(r.ok, true, r.consoleLog);
   assert.equal(readFileSync(join(outDir, 'result.txt'), 'utf8'), 'written-in-guest\n');
 });
@@ -63,7 +75,10 @@ test('the host root is read-only underneath: guest writes elsewhere do not reach
 });
 
 test('a panicking guest is reason panic, not ok', T, async () => {
-  const r = await runInVm({ command: 'echo crashing; echo c > /proc/sysrq-trigger; sleep 30', timeoutMs: 120000 });
+  const r = await runInVm({
+    command: 'echo crashing; echo c > /proc/sysrq-trigger; sleep 30',
+    timeoutMs: 120000,
+  });
   assert.equal(r.reason, 'panic', r.consoleLog);
   assert.match(r.jobOutput, /crashing/);
   assert.equal(r.ok, false);
@@ -82,7 +97,10 @@ test('a hung guest is killed at the timeout: reason timeout, not ok, QEMU gone',
 
 test('a guest that stops without running the job to its end is no-result', T, async () => {
   // The job powers the guest off itself: init never writes exit-code.
-  const r = await runInVm({ command: 'echo powering-off; sync; echo o > /proc/sysrq-trigger; sleep 30', timeoutMs: 120000 });
+  const r = await runInVm({
+    command: 'echo powering-off; sync; echo o > /proc/sysrq-trigger; sleep 30',
+    timeoutMs: 120000,
+  });
   assert.equal(r.reason, 'no-result', r.consoleLog);
   assert.match(r.jobOutput, /powering-off/);
   assert.equal(r.ok, false);
@@ -90,7 +108,8 @@ test('a guest that stops without running the job to its end is no-result', T, as
 
 test('guest has the zero-copy devices and mounts the tests need', T, async () => {
   const r = await runInVm({
-    command: 'set -e; ls /dev/udmabuf /dev/dma_heap/system /dev/dri/card0 /sys/kernel/debug/sync/sw_sync; grep -q devpts /proc/mounts',
+    command:
+      'set -e; ls /dev/udmabuf /dev/dma_heap/system /dev/dri/card0 /sys/kernel/debug/sync/sw_sync; grep -q devpts /proc/mounts',
     timeoutMs: 120000,
   });
   assert.equal(r.ok, true, r.jobOutput || r.consoleLog);

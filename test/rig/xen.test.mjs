@@ -16,24 +16,33 @@ test('xen mode: the job runs in dom0 with a working xl', { timeout: 300000 }, as
   assert.match(r.jobOutput, /control_d/);
 });
 
-test('xen mode: a PV and a PVH domU each run node and dom0 reads the output back', { timeout: 600000 }, async () => {
-  const js = 'console.log("domu says", 6 * 7, require("fs").readFileSync("/sys/hypervisor/guest_type", "utf8").trim())';
-  const command = [
-    'set -e',
-    `${domu} run --type pv --timeout 120 -- node -e '${js}' > /tmp/pv.out`,
-    'sed "s/^/pv: /" /tmp/pv.out',
-    `${domu} run --type pvh --timeout 180 -- node -e '${js}' > /tmp/pvh.out`,
-    'sed "s/^/pvh: /" /tmp/pvh.out',
-  ].join('\n');
-  const r = await runInVm({ mode: 'xen', command, timeoutMs: 540000 });
-  assert.equal(r.reason, 'exit', r.consoleLog);
-  assert.equal(r.exitCode, 0, r.consoleLog.slice(-4000));
-  assert.match(r.jobOutput, /^pv: domu says 42 PV$/m);
-  assert.match(r.jobOutput, /^pvh: domu says 42 PVH$/m);
-});
+test(
+  'xen mode: a PV and a PVH domU each run node and dom0 reads the output back',
+  { timeout: 600000 },
+  async () => {
+    const js =
+      'console.log("domu says", 6 * 7, require("fs").readFileSync("/sys/hypervisor/guest_type", "utf8").trim())';
+    const command = [
+      'set -e',
+      `${domu} run --type pv --timeout 120 -- node -e '${js}' > /tmp/pv.out`,
+      'sed "s/^/pv: /" /tmp/pv.out',
+      `${domu} run --type pvh --timeout 180 -- node -e '${js}' > /tmp/pvh.out`,
+      'sed "s/^/pvh: /" /tmp/pvh.out',
+    ].join('\n');
+    const r = await runInVm({ mode: 'xen', command, timeoutMs: 540000 });
+    assert.equal(r.reason, 'exit', r.consoleLog);
+    assert.equal(r.exitCode, 0, r.consoleLog.slice(-4000));
+    assert.match(r.jobOutput, /^pv: domu says 42 PV$/m);
+    assert.match(r.jobOutput, /^pvh: domu says 42 PVH$/m);
+  },
+);
 
 test('xen mode: a failing domU command gives its exit status back to dom0', { timeout: 300000 }, async () => {
-  const r = await runInVm({ mode: 'xen', command: `${domu} run -- sh -c 'echo bye; exit 7'; echo "status=$?"`, timeoutMs: 240000 });
+  const r = await runInVm({
+    mode: 'xen',
+    command: `${domu} run -- sh -c 'echo bye; exit 7'; echo "status=$?"`,
+    timeoutMs: 240000,
+  });
   assert.equal(r.exitCode, 0, r.consoleLog);
   assert.match(r.jobOutput, /^bye$/m);
   assert.match(r.jobOutput, /^status=7$/m);
