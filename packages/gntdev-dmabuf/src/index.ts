@@ -1,0 +1,10 @@
+export { type DmaBacking, dmaBackingSupport } from '@zcopy/balloon-dma';
+export { EXPORT_EINVAL_TRANSLATED, GUEST_TYPE_PATH, guestType, NOT_AUTO_TRANSLATED } from './errors.js';
+export {
+  type ExportOptions,
+  GNTDEV_PATH,
+  GntdevDmabuf,
+  ImportedRefs,
+  PAGE_SIZE,
+  type ReleaseResult,
+} from './gntdev-dmabuf.js';

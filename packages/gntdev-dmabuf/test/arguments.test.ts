@@ -1,0 +1,54 @@
+// Host: every wrong argument is a TypeError/RangeError before any ioctl (the fd here is /dev/null: a syscall
+// reaching it would fail with ENOTTY, which the tests would see).
+import { closeSync, openSync } from 'node:fs';
+import { KernelError } from '@zcopy/core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { explain, NOT_AUTO_TRANSLATED } from '../src/errors.js';
+import { GntdevDmabuf } from '../src/index.js';
+
+const nullFd = openSync('/dev/null', 'r+');
+const dev = GntdevDmabuf.borrow(nullFd);
+afterAll(() => {
+  dev.close();
+  closeSync(nullFd);
+});
+
+describe('exportFromRefs arguments', () => {
+  it('checks domid, refs and backing', () => {
+    expect(() => dev.exportFromRefs(-1, [1])).toThrow(RangeError);
+    expect(() => dev.exportFromRefs(0x7ff0, [1])).toThrow(RangeError);
+    expect(() => dev.exportFromRefs(1.5, [1])).toThrow(TypeError);
+    expect(() => dev.exportFromRefs('1' as unknown as number, [1])).toThrow(TypeError);
+    expect(() => dev.exportFromRefs(1, [])).toThrow(RangeError);
+    expect(() => dev.exportFromRefs(1, [2 ** 32])).toThrow(RangeError);
+    expect(() => dev.exportFromRefs(1, 'refs' as unknown as number[])).toThrow(TypeError);
+    expect(() => dev.exportFromRefs(1, [1], { backing: ['wc', 'coherent'] })).toThrow(/exclude each other/);
+    expect(() => dev.exportFromRefs(1, [1], { backing: 'uncached' as 'wc' })).toThrow(TypeError);
+    expect(() => dev.exportFromRefs(1, [1], null as unknown as object)).toThrow(TypeError);
+  });
+  it('reaches the kernel with good arguments (here /dev/null: ENOTTY, named)', () => {
+    expect(() => dev.exportFromRefs(1, [1])).toThrow(
+      /IOCTL_GNTDEV_DMABUF_EXP_FROM_REFS.*ENOTTY.*XEN_GNTDEV_DMABUF/,
+    );
+  });
+});
+
+describe('importToRefs and waitReleased arguments', () => {
+  it('want a DmaBuf and a domid', async () => {
+    expect(() => dev.importToRefs({} as never, 0)).toThrow(TypeError);
+    await expect(dev.waitReleased({} as never)).rejects.toThrow(TypeError);
+  });
+});
+
+describe('errors', () => {
+  it('explains EINVAL of export in a PV domain or a translated one', () => {
+    const e = new KernelError({ errno: 22, syscall: 'ioctl', request: 'IOCTL_GNTDEV_DMABUF_EXP_FROM_REFS' });
+    const x = explain(e) as KernelError;
+    expect(x).toBeInstanceOf(KernelError);
+    expect(x.code).toBe('EINVAL');
+    expect(x.message).toMatch(/not auto-translated|GNTMAP_device_map/);
+    expect(NOT_AUTO_TRANSLATED).toMatch(/PV/);
+    const other = new Error('x');
+    expect(explain(other)).toBe(other);
+  });
+});
