@@ -41,6 +41,8 @@ try {
   const rows = [];
   const time = (iters, fn) => {
     fn(); // warm up
+    const plan = mapper.prepareCopy(segments);
+    rows.push({ case: 'grant copy (plan)', refs: FRAME, js: time(COPY_ITERS, () => plan.run()) });
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < iters; i++) fn();
     return Number(process.hrtime.bigint() - t0) / 1e3 / iters;
@@ -53,6 +55,8 @@ try {
   const frame = Buffer.alloc(FRAME * 4096);
   const segments = pageCopySegments({ domid: 0, refs, buffer: frame, direction: 'from-grants' });
   rows.push({ case: 'grant copy (sync)', refs: FRAME, js: time(COPY_ITERS, () => mapper.copy(segments)) });
+  const plan = mapper.prepareCopy(segments);
+  rows.push({ case: 'grant copy (plan)', refs: FRAME, js: time(COPY_ITERS, () => plan.run()) });
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < COPY_ITERS; i++) await mapper.copyAsync(segments);
   rows.push({

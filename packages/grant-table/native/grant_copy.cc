@@ -29,6 +29,7 @@ namespace {
 struct CopyJob {
   std::vector<gntdev_grant_copy_segment> segments;
   std::vector<Napi::Reference<Napi::Value>> keepAlive;
+  napi_value lastBuffer = nullptr;  // while parsing: one reference per run of segments on the same buffer
 };
 
 uint32_t Field(Napi::Env env, Napi::Object o, const char* key, const std::string& where, uint32_t max) {
@@ -72,7 +73,12 @@ bool Side(Napi::Env env, Napi::Object side, uint16_t len, const std::string& whe
     if (data == nullptr || static_cast<uint64_t>(off) + len > length)
       throw Napi::RangeError::New(env, where + ": offset + length goes past the end of the buffer");
     *virt = data + off;
-    job.keepAlive.push_back(Napi::Persistent(buf));
+    bool same = false;
+    if (job.lastBuffer != nullptr) napi_strict_equals(env, job.lastBuffer, buf, &same);
+    if (!same) {
+      job.keepAlive.push_back(Napi::Persistent(buf));
+      job.lastBuffer = buf;
+    }
     return false;
   }
   *ref = Field(env, side, "ref", where, 0xffffffffu);
@@ -84,10 +90,10 @@ bool Side(Napi::Env env, Napi::Object side, uint16_t len, const std::string& whe
   return true;
 }
 
-std::shared_ptr<CopyJob> ParseSegments(const Napi::CallbackInfo& info) {
+std::shared_ptr<CopyJob> ParseSegments(const Napi::CallbackInfo& info, size_t arg) {
   Napi::Env env = info.Env();
-  if (!info[1].IsArray()) throw Napi::TypeError::New(env, "argument 'segments' must be an array");
-  Napi::Array list = info[1].As<Napi::Array>();
+  if (!info[arg].IsArray()) throw Napi::TypeError::New(env, "argument 'segments' must be an array");
+  Napi::Array list = info[arg].As<Napi::Array>();
   auto job = std::make_shared<CopyJob>();
   job->segments.resize(list.Length());
   for (uint32_t i = 0; i < list.Length(); i++) {
@@ -115,6 +121,7 @@ std::shared_ptr<CopyJob> ParseSegments(const Napi::CallbackInfo& info) {
       throw Napi::RangeError::New(env, where + ": one side must be a grant (local to local is not a grant copy)");
     job->segments[i] = seg;
   }
+  job->lastBuffer = nullptr;
   return job;
 }
 
@@ -124,21 +131,59 @@ Napi::Int16Array Statuses(Napi::Env env, const std::vector<int16_t>& st) {
   return out;
 }
 
-int RunCopy(int fd, CopyJob& job, std::vector<int16_t>& statuses) {
+// The kernel writes each segment's status into the array: work on a copy, so a prepared job is never written
+// (and may run on several threads at once).
+int RunCopy(int fd, const CopyJob& job, std::vector<int16_t>& statuses) {
+  std::vector<gntdev_grant_copy_segment> segs(job.segments);
   auto op = Zeroed<ioctl_gntdev_grant_copy>();
-  op.count = static_cast<unsigned int>(job.segments.size());
-  op.segments = job.segments.data();
+  op.count = static_cast<unsigned int>(segs.size());
+  op.segments = segs.data();
   if (RetryIoctl(fd, IOCTL_GNTDEV_GRANT_COPY, &op) < 0) return errno;
-  statuses.resize(job.segments.size());
-  for (size_t i = 0; i < job.segments.size(); i++) statuses[i] = job.segments[i].status;
+  statuses.resize(segs.size());
+  for (size_t i = 0; i < segs.size(); i++) statuses[i] = segs[i].status;
   return 0;
+}
+
+using JobHandle = std::shared_ptr<const CopyJob>;
+
+// prepareCopy(segments) -> an opaque plan: the segments parsed and checked once, their buffers kept alive
+// for as long as the plan lives. A frame copied every frame pays the parsing once.
+Napi::Value PrepareCopy(const Napi::CallbackInfo& info) {
+  auto job = ParseSegments(info, 0);
+  return Napi::External<JobHandle>::New(info.Env(), new JobHandle(std::move(job)),
+                                        [](Napi::Env, JobHandle* h) { delete h; });
+}
+
+JobHandle PlanArg(const Napi::CallbackInfo& info, size_t i) {
+  if (!info[i].IsExternal()) throw Napi::TypeError::New(info.Env(), "argument 'plan' must come from prepareCopy");
+  return *info[i].As<Napi::External<JobHandle>>().Data();
+}
+
+// runCopy(fd, plan) -> Int16Array of GNTST_* per segment.
+Napi::Value RunPlan(const Napi::CallbackInfo& info) {
+  int fd = FdArg(info, 0);
+  JobHandle job = PlanArg(info, 1);
+  std::vector<int16_t> statuses;
+  int err = RunCopy(fd, *job, statuses);
+  if (err != 0) throw KernelError(info.Env(), err, "ioctl", "IOCTL_GNTDEV_GRANT_COPY");
+  return Statuses(info.Env(), statuses);
+}
+
+// runCopyAsync(fd, plan) -> { promise, cancel }; the plan stays alive until the call settles.
+Napi::Value RunPlanAsync(const Napi::CallbackInfo& info) {
+  int fd = FdArg(info, 0);
+  JobHandle job = PlanArg(info, 1);
+  return BlockingCall<std::vector<int16_t>>::Start(
+      info.Env(), "ioctl", "IOCTL_GNTDEV_GRANT_COPY",
+      [fd, job](std::vector<int16_t>& statuses, int) { return RunCopy(fd, *job, statuses); },
+      [job](Napi::Env env, std::vector<int16_t>& statuses) -> Napi::Value { return Statuses(env, statuses); });
 }
 
 // grantCopy(fd, segments) -> Int16Array of GNTST_* per segment.
 Napi::Value GrantCopy(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = FdArg(info, 0);
-  auto job = ParseSegments(info);
+  auto job = ParseSegments(info, 1);
   std::vector<int16_t> statuses;
   int err = RunCopy(fd, *job, statuses);
   if (err != 0) throw KernelError(env, err, "ioctl", "IOCTL_GNTDEV_GRANT_COPY");
@@ -149,7 +194,7 @@ Napi::Value GrantCopy(const Napi::CallbackInfo& info) {
 // hypercall ops). The job, and so the buffer references, lives until the call is settled on the JS thread.
 Napi::Value GrantCopyAsync(const Napi::CallbackInfo& info) {
   int fd = FdArg(info, 0);
-  auto job = ParseSegments(info);
+  auto job = ParseSegments(info, 1);
   return BlockingCall<std::vector<int16_t>>::Start(
       info.Env(), "ioctl", "IOCTL_GNTDEV_GRANT_COPY",
       [fd, job](std::vector<int16_t>& statuses, int) { return RunCopy(fd, *job, statuses); },
@@ -161,6 +206,9 @@ Napi::Value GrantCopyAsync(const Napi::CallbackInfo& info) {
 void InitGrantCopy(Napi::Env env, Napi::Object exports) {
   exports.Set("grantCopy", Napi::Function::New(env, GrantCopy, "grantCopy"));
   exports.Set("grantCopyAsync", Napi::Function::New(env, GrantCopyAsync, "grantCopyAsync"));
+  exports.Set("prepareCopy", Napi::Function::New(env, PrepareCopy, "prepareCopy"));
+  exports.Set("runCopy", Napi::Function::New(env, RunPlan, "runCopy"));
+  exports.Set("runCopyAsync", Napi::Function::New(env, RunPlanAsync, "runCopyAsync"));
   Napi::Object st = Napi::Object::New(env);
   st.Set("okay", Napi::Number::New(env, GNTST_okay));
   st.Set("general_error", Napi::Number::New(env, GNTST_general_error));

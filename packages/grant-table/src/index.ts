@@ -12,6 +12,7 @@ export { GNTALLOC_LIMIT_PATH, GNTDEV_LIMIT_PATH } from './hints.js';
 export {
   GNTDEV_PATH,
   type GrantAccess,
+  GrantCopyPlan,
   GrantMapper,
   GrantMapping,
   type MapGrantsOptions,

@@ -16,7 +16,7 @@ import {
 import { checkCount, checkDomids, checkNotify, checkRefs, type UnmapNotifyOptions } from './checks.js';
 import { checkSegments, type GrantCopySegment, type GrantStatus, grantStatusName } from './copy.js';
 import { GNTDEV_LIMIT_PATH, readLimit } from './hints.js';
-import { binding } from './native.js';
+import { binding, type CopyPlanHandle } from './native.js';
 import './hints.js';
 
 export const GNTDEV_PATH = '/dev/xen/gntdev';
@@ -128,6 +128,16 @@ export class GrantMapper extends FdObject {
     return Array.from(st, grantStatusName);
   }
 
+  /**
+   * Checks and packs `segments` once for repeated copies (a frame every frame): `plan.run()` then costs one
+   * ioctl and no per-segment JS work. The plan holds references to its local buffers while it lives.
+   */
+  prepareCopy(segments: readonly GrantCopySegment[]): GrantCopyPlan {
+    const raw = checkSegments(segments);
+    if (raw.length === 0) throw new RangeError('a copy plan needs at least one segment');
+    return new GrantCopyPlan(this, binding.prepareCopy(raw), raw.length);
+  }
+
   /** @internal */
   forget(m: GrantMapping): void {
     this.#mappings.delete(m);
@@ -136,6 +146,36 @@ export class GrantMapper extends FdObject {
   protected override onClose(): void {
     // Closing the fd releases every batch in the kernel; detach the views first so none outlives its pages.
     for (const m of [...this.#mappings]) m.unmap();
+  }
+}
+
+/** Grant copy segments packed once (GrantMapper.prepareCopy); run as often as needed. */
+export class GrantCopyPlan {
+  readonly #mapper: GrantMapper;
+  readonly #plan: CopyPlanHandle;
+  readonly segments: number;
+
+  /** @internal */
+  constructor(mapper: GrantMapper, plan: CopyPlanHandle, segments: number) {
+    this.#mapper = mapper;
+    this.#plan = plan;
+    this.segments = segments;
+  }
+
+  /** One status per segment. */
+  run(): Array<GrantStatus | `unknown(${number})`> {
+    return Array.from(binding.runCopy(this.#mapper.fd, this.#plan), grantStatusName);
+  }
+
+  /** On the threadpool. */
+  async runAsync(options: WaitOptions = {}): Promise<Array<GrantStatus | `unknown(${number})`>> {
+    const fd = this.#mapper.fd;
+    const st = await runBlocking(() => binding.runCopyAsync(fd, this.#plan), {
+      ...options,
+      owner: this.#mapper,
+      what: 'grant copy',
+    });
+    return Array.from(st, grantStatusName);
   }
 }
 

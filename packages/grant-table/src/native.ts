@@ -14,6 +14,9 @@ export interface RawCopySegment {
   length: number;
 }
 
+/** An opaque native grant copy plan (an External). */
+export type CopyPlanHandle = { readonly __brand: 'CopyPlan' };
+
 export interface GrantTableBinding {
   mapGrantRefs(fd: number, domids: Uint32Array, refs: Uint32Array): number;
   unmapGrantRef(fd: number, index: number, count: number): void;
@@ -22,6 +25,10 @@ export interface GrantTableBinding {
   offsetForAddress(fd: number, buffer: ArrayBuffer): { offset: number; count: number };
   grantCopy(fd: number, segments: RawCopySegment[]): Int16Array;
   grantCopyAsync(fd: number, segments: RawCopySegment[]): BlockingHandle<Int16Array>;
+  /** Parses and checks segments once; the plan keeps their buffers alive. */
+  prepareCopy(segments: RawCopySegment[]): CopyPlanHandle;
+  runCopy(fd: number, plan: CopyPlanHandle): Int16Array;
+  runCopyAsync(fd: number, plan: CopyPlanHandle): BlockingHandle<Int16Array>;
   allocGrefs(
     fd: number,
     domid: number,

@@ -163,3 +163,26 @@ describe('no leaks on errors', () => {
     expect(openFdCount()).toBe(before);
   });
 });
+
+describe('copy plans', () => {
+  it('prepareCopy() checks once; run() reaches the kernel each time; an empty plan is refused', async () => {
+    const fd = Fd.open('/dev/null', 2);
+    try {
+      const m = GrantMapper.borrow(fd);
+      expect(() => m.prepareCopy([])).toThrow(RangeError);
+      expect(() =>
+        m.prepareCopy([{ source: { ref: 1, domid: 0 }, dest: { buffer: new Uint8Array(4) }, length: 8 }]),
+      ).toThrow(RangeError);
+      const plan = m.prepareCopy(
+        pageCopySegments({ domid: 0, refs: [1, 2], buffer: new Uint8Array(8192), direction: 'from-grants' }),
+      );
+      expect(plan.segments).toBe(2);
+      expect(() => plan.run()).toThrow(
+        expect.objectContaining({ code: 'ENOTTY', request: 'IOCTL_GNTDEV_GRANT_COPY' }),
+      );
+      await expect(plan.runAsync()).rejects.toMatchObject({ code: 'ENOTTY' });
+    } finally {
+      fd.close();
+    }
+  });
+});

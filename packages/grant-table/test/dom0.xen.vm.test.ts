@@ -264,6 +264,16 @@ describe('grant tables in dom0 (self-grants)', () => {
       mapper.copyAsync(pageCopySegments({ domid: 0, refs: s.refs, buffer: local, direction: 'to-grants' })),
     ).resolves.toEqual(['okay', 'okay', 'okay']);
     expect(s.buffer.every((b) => b === 9)).toBe(true);
+    // A prepared plan copies the same way, again and again.
+    const plan = mapper.prepareCopy(
+      pageCopySegments({ domid: 0, refs: s.refs, buffer: local, direction: 'from-grants' }),
+    );
+    for (let round = 0; round < 3; round++) {
+      s.buffer.fill(round + 20);
+      local.fill(0);
+      expect(round % 2 ? await plan.runAsync() : plan.run()).toEqual(['okay', 'okay', 'okay']);
+      expect(local.every((b) => b === round + 20)).toBe(true);
+    }
     // A bad ref fails its own segment only; partial-page copies land at their offsets.
     const small = Buffer.alloc(16);
     const mixed = mapper.copy([
