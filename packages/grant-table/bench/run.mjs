@@ -41,8 +41,6 @@ try {
   const rows = [];
   const time = (iters, fn) => {
     fn(); // warm up
-    const plan = mapper.prepareCopy(segments);
-    rows.push({ case: 'grant copy (plan)', refs: FRAME, js: time(COPY_ITERS, () => plan.run()) });
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < iters; i++) fn();
     return Number(process.hrtime.bigint() - t0) / 1e3 / iters;
