@@ -80,7 +80,7 @@ Napi::Value ExpFromRefs(const Napi::CallbackInfo& info) {
 }
 
 // expWaitReleasedAsync(gntdevFd, dmabufFd, timeoutMs) -> { promise, cancel }: the promise resolves to 0 (released),
-// ENOENT (not exported by this gntdev fd, or already released) or ETIMEDOUT. The ioctl itself cannot be
+// ENOENT (not exported by this gntdev fd, or released before the call) or ETIMEDOUT. The ioctl itself cannot be
 // interrupted, so it is called in slices of at most 100 ms with the cancel fd checked between them.
 Napi::Value ExpWaitReleasedAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -89,14 +89,18 @@ Napi::Value ExpWaitReleasedAsync(const Napi::CallbackInfo& info) {
   uint32_t timeoutMs = U32Arg(info, 2, "timeoutMs");
   auto work = [fd, dmabuf, timeoutMs](int& result, int cancelFd) -> int {
     uint32_t left = timeoutMs;
+    // ENOENT after a slice that timed out means the buffer went while we waited: that is a release, not
+    // "already released".
+    bool waited = false;
     for (;;) {
       auto op = Zeroed<ioctl_gntdev_dmabuf_exp_wait_released>();
       op.fd = static_cast<uint32_t>(dmabuf);
       op.wait_to_ms = std::min<uint32_t>(left, 100);
       int r = RetryIoctl(fd, IOCTL_GNTDEV_DMABUF_EXP_WAIT_RELEASED, &op);
       if (r == 0) return result = 0;
-      if (errno == ENOENT) return (result = ENOENT), 0;
+      if (errno == ENOENT) return (result = waited ? 0 : ENOENT), 0;
       if (errno != ETIMEDOUT) return errno;
+      waited = true;
       left -= op.wait_to_ms;
       if (left == 0) return (result = ETIMEDOUT), 0;
       struct pollfd p = {cancelFd, POLLIN, 0};
