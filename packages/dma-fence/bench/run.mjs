@@ -16,8 +16,10 @@ const n = Number(args[args.indexOf('--n') + 1]) || 2000;
 const asJson = args.includes('--json');
 
 let api;
+let core;
 try {
   api = await import('../dist/index.js');
+  core = await import('@zcopy/core');
 } catch (e) {
   console.error(`bench: cannot load the built package (${e.message}); run 'pnpm build' first`);
   process.exit(1);
@@ -30,21 +32,26 @@ const c = (op, count) => JSON.parse(execFileSync(bin, [op, String(count)], { enc
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
 
-async function jsLatency(count) {
-  using tl = SwSyncTimeline.open();
+// (No `using` here: plain .mjs on Node 20 has no explicit resource management.)
+// waitFor(fence) is the JS wait under test: SyncFile.wait(), or core's bare uv_poll wait as the floor under it.
+async function jsLatency(count, waitFor = (fence) => fence.wait()) {
+  const tl = SwSyncTimeline.open();
   const signaller = spawn(bin, ['signaller'], { stdio: ['pipe', 'inherit', 'inherit', tl.fd] });
   const lat = [];
   try {
     for (let i = 1; i <= count; i++) {
-      using fence = tl.createFence(i);
-      const resolved = fence.wait().then(() => process.hrtime.bigint());
+      const fence = tl.createFence(i);
+      const resolved = waitFor(fence).then(() => process.hrtime.bigint());
       signaller.stdin.write('i');
       const woke = await resolved;
       lat.push(Number(woke - fence.info().fences[0].timestampNs));
+      fence.close();
     }
   } finally {
     signaller.stdin.end();
-    await new Promise((r) => signaller.once('exit', r));
+    if (signaller.exitCode === null && signaller.signalCode === null)
+      await new Promise((r) => signaller.once('exit', r));
+    tl.close();
   }
   lat.sort((a, b) => a - b);
   return { op: 'latency', n: count, p50: percentile(lat, 50), p99: percentile(lat, 99) };
@@ -56,29 +63,36 @@ function jsPerOp(op, count, body) {
   return { op, n: count, perOp: Number(process.hrtime.bigint() - t0) / count };
 }
 
-function jsMerge(count) {
-  using ta = SwSyncTimeline.open();
-  using tb = SwSyncTimeline.open();
-  using a = ta.createFence(1);
-  using b = tb.createFence(1);
-  return jsPerOp('merge', count, () => a.merge(b, 'm').close());
+// Runs body(fences...) on `count` timelines with one active fence each, then closes them all.
+function withFences(count, body) {
+  const tls = Array.from({ length: count }, () => SwSyncTimeline.open());
+  const fences = tls.map((tl) => tl.createFence(1));
+  try {
+    return body(...fences);
+  } finally {
+    for (const f of [...fences, ...tls]) f.close();
+  }
 }
 
-function jsInfo(count) {
-  using tl = SwSyncTimeline.open();
-  using f = tl.createFence(1);
-  return jsPerOp('info', count, () => f.info());
-}
+const jsMerge = (count) => withFences(2, (a, b) => jsPerOp('merge', count, () => a.merge(b, 'm').close()));
+const jsInfo = (count) => withFences(1, (f) => jsPerOp('info', count, () => f.info()));
+
+const progress = (msg) => process.stderr.write(`bench: ${msg}\n`);
 
 // Warm up both sides (JIT, page cache of the binaries), then measure.
+progress('warm-up');
 await jsLatency(50);
 c('latency', 50);
+progress('wait latency');
 const jsLat = await jsLatency(n);
+const floorLat = await jsLatency(n, (fence) => core.waitReadable(fence));
 const cLat = c('latency', n);
 const rows = [
   { what: 'wait latency p50 (ns)', js: jsLat.p50, c: cLat.p50 },
   { what: 'wait latency p99 (ns)', js: jsLat.p99, c: cLat.p99 },
+  { what: 'uv_poll floor p50 (ns)', js: floorLat.p50, c: cLat.p50 },
 ];
+progress('merge and info');
 jsMerge(200);
 rows.push({ what: 'merge per call (ns)', js: jsMerge(n * 5).perOp, c: c('merge', n * 5).perOp });
 jsInfo(200);
