@@ -118,7 +118,21 @@ export class Domu {
           if (!reply.ok) throw new AgentCallError(op, reply.error);
           return reply.result as T;
         }
-        await w.next({ timeoutMs: Math.max(1, deadline - Date.now()) });
+        await w.next({ timeoutMs: Math.max(1, deadline - Date.now()) }).catch(async (e) => {
+          // No reply: show what the guest's console says (the agent logs failed requests there).
+          const log = await run('tail', ['-n', '30', `/var/log/xen/console/guest-${this.name}.log`]).catch(
+            () => ({
+              stdout: '(no console log)',
+            }),
+          );
+          const alive = await run('xl', ['domid', this.name]).then(
+            () => 'running',
+            () => 'gone',
+          );
+          throw new Error(
+            `domU ${op} #${id}: no reply (${e.message}); the domain is ${alive}; its console:\n${log.stdout}`,
+          );
+        });
       }
     } finally {
       await w.close();
