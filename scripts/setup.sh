@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source images/lib.sh
 
-need_pkgs build-essential python3 libdrm-dev qemu-system-x86 busybox-static cpio linux-source-6.1 \
+need_pkgs build-essential python3 libdrm-dev libxen-dev qemu-system-x86 busybox-static cpio linux-source-6.1 \
   flex bison bc libelf-dev libssl-dev ccache xz-utils
 
 want=$(node -p 'require("./package.json").packageManager.split("@")[1]')
