@@ -7,6 +7,7 @@ import {
   FdObject,
   type FdObjectOptions,
   fdOf,
+  KernelError,
   type MapAccess,
   Mapping,
   native,
@@ -15,7 +16,6 @@ import {
 import { binding } from './binding.js';
 import { type CpuAccess, CpuAccessScope, runScoped, syncFlags } from './cpu-access.js';
 import { type DmaBufInfo, readDmaBufInfo } from './fdinfo.js';
-import { withHints } from './kernel-error.js';
 
 /** Longest name DMA_BUF_SET_NAME takes, in UTF-8 bytes (DMA_BUF_NAME_LEN minus the NUL). */
 export const DMA_BUF_NAME_MAX = binding.constants.DMA_BUF_NAME_LEN - 1;
@@ -37,7 +37,7 @@ registerHints('DMA_BUF_SET_NAME', setNameHints);
 
 // DMA_BUF_IOCTL_SYNC, with the rule in the message when the exporter refuses.
 function sync(fd: number, flags: number): void {
-  withHints(syncHints, () => binding.sync(fd, flags));
+  binding.sync(fd, flags);
 }
 
 export interface DmaBufMapOptions {
@@ -62,7 +62,8 @@ export function checkDmaBufName(name: unknown): string {
   return name;
 }
 
-const mmapHints = {
+// mmap(2) failures carry no request name, so these are added here rather than registered for every mmap.
+const mmapHints: Readonly<Record<string, string>> = {
   EINVAL:
     'dma-buf mappings must be shared and lie within the buffer, and some exporters cannot be mapped at all',
   EACCES:
@@ -124,7 +125,7 @@ export class DmaBuf extends FdObject {
   /** DMA_BUF_SET_NAME: at most 31 UTF-8 bytes (RangeError before the syscall). Shows in fdinfo and debugfs. */
   set name(value: string) {
     const name = checkDmaBufName(value);
-    withHints(setNameHints, () => binding.setName(this.fd, name));
+    binding.setName(this.fd, name);
   }
 
   /** What the kernel reports for this fd in /proc/self/fdinfo. */
@@ -150,11 +151,16 @@ export class DmaBuf extends FdObject {
       throw new RangeError(`length must be a positive integer, got ${length}`);
     if (offset + length > size)
       throw new RangeError(`offset + length (${offset} + ${length}) exceeds the buffer's ${size} bytes`);
-    const mapping: Mapping = withHints(mmapHints, () =>
-      Mapping.map(fd, length, { access: options.access ?? 'readwrite', offset, shared: true }, () =>
+    let mapping: Mapping;
+    try {
+      mapping = Mapping.map(fd, length, { access: options.access ?? 'readwrite', offset, shared: true }, () =>
         this.#mappings.delete(mapping),
-      ),
-    );
+      );
+    } catch (e) {
+      const hint = e instanceof KernelError ? mmapHints[e.code] : undefined;
+      if (!(e instanceof KernelError) || hint === undefined) throw e;
+      throw new KernelError({ errno: e.errno, syscall: e.syscall, path: e.path, hint });
+    }
     this.#mappings.add(mapping);
     return mapping;
   }

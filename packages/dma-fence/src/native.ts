@@ -3,7 +3,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadBinding } from '@zcopy/core';
 import './hints.js';
-import { withOwnErrors } from './kernel-error.js';
 
 export interface RawFenceInfo {
   timeline: string;
@@ -37,6 +36,4 @@ export interface DmaFenceBinding {
 }
 
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const binding: DmaFenceBinding = withOwnErrors(
-  loadBinding<DmaFenceBinding>(packageDir, 'zcopy_dma_fence'),
-);
+export const binding = loadBinding<DmaFenceBinding>(packageDir, 'zcopy_dma_fence');

@@ -3,7 +3,6 @@
 import { constants } from 'node:fs';
 import { native as core, FdObject, KernelError } from '@zcopy/core';
 import { SW_SYNC_MISSING } from './hints.js';
-import { isKernelError } from './kernel-error.js';
 import { binding } from './native.js';
 import { checkFenceName, ownNewSyncFile, type SyncFile } from './sync-file.js';
 
@@ -24,7 +23,7 @@ export class SwSyncTimeline extends FdObject {
     try {
       fd = core.open(path, constants.O_RDWR);
     } catch (e) {
-      if (isKernelError(e) && ['ENOENT', 'EACCES', 'EPERM'].includes(e.code))
+      if (e instanceof KernelError && ['ENOENT', 'EACCES', 'EPERM'].includes(e.code))
         throw new KernelError({ errno: e.errno, syscall: 'open', path, hint: SW_SYNC_MISSING });
       throw e;
     }

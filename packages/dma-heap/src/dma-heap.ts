@@ -4,7 +4,6 @@ import { constants as fsConstants, readdirSync } from 'node:fs';
 import { FdObject, KernelError, native, registerHints } from '@zcopy/core';
 import { checkDmaBufName, DmaBuf } from '@zcopy/dma-buf';
 import { binding } from './binding.js';
-import { isKernelError, withHints } from './kernel-error.js';
 
 export const DMA_HEAP_DIR = '/dev/dma_heap';
 
@@ -72,7 +71,7 @@ export class DmaHeap extends FdObject {
     try {
       return new DmaHeap(native.open(path, fsConstants.O_RDONLY), name);
     } catch (e) {
-      if (isKernelError(e) && e.code === 'ENOENT') {
+      if (e instanceof KernelError && e.code === 'ENOENT') {
         const heaps = listHeaps(dir);
         const hint = heaps.length
           ? `no heap named '${name}'; this kernel has: ${heaps.join(', ')}`
@@ -95,8 +94,19 @@ export class DmaHeap extends FdObject {
     if (mode === undefined)
       throw new TypeError(`access must be 'readwrite', 'read' or 'write', got ${String(access)}`);
     const name = options.name === undefined ? undefined : checkDmaBufName(options.name);
-    const hints = size === 0 ? { ...allocHints, EINVAL: 'the size must be greater than 0' } : allocHints;
-    const fd = withHints(hints, () => binding.alloc(this.fd, size, mode));
+    let fd: number;
+    try {
+      fd = binding.alloc(this.fd, size, mode);
+    } catch (e) {
+      if (size === 0 && e instanceof KernelError && e.code === 'EINVAL')
+        throw new KernelError({
+          errno: e.errno,
+          syscall: e.syscall,
+          request: e.request,
+          hint: 'the size must be greater than 0',
+        });
+      throw e;
+    }
     let buf: DmaBuf | undefined;
     try {
       buf = DmaBuf.adopt(fd);

@@ -1,5 +1,5 @@
 // DRM capabilities: names ↔ the UAPI header's numbers, argument checks, and what the kernel's errnos mean.
-import { type KernelError, registerHints } from '@zcopy/core';
+import { KernelError, registerHints } from '@zcopy/core';
 import { binding } from './binding.js';
 
 /** DRM_CAP_* names (without the prefix) this package knows; the numbers come from the kernel header. */
@@ -107,14 +107,6 @@ export function clientCapValue(value: number | boolean): number {
   return value;
 }
 
-/**
- * A KernelError from any copy of @zcopy/core. Native code raises the class of the first core loaded in the
- * process (see zcopy/errors.h), so `instanceof` fails across duplicate copies (or test module registries).
- */
-export function isKernelError(e: unknown): e is KernelError {
-  return e instanceof Error && e.name === 'KernelError' && typeof (e as KernelError).errno === 'number';
-}
-
 /** getCap(fd, cap); KernelError on failure. */
 export function getCap(fd: number, cap: DrmCapName | number): number {
   return binding.getCap(fd, drmCapNumber(cap));
@@ -129,7 +121,10 @@ export function readCaps(fd: number): DrmCaps {
     try {
       out[name] = binding.getCap(fd, DrmCap[name]);
     } catch (e) {
-      if (isKernelError(e) && (e.code === 'EINVAL' || e.code === 'ENOTSUP' || e.code === 'EOPNOTSUPP'))
+      if (
+        e instanceof KernelError &&
+        (e.code === 'EINVAL' || e.code === 'ENOTSUP' || e.code === 'EOPNOTSUPP')
+      )
         out[name] = null;
       else throw e;
     }

@@ -1,8 +1,8 @@
 // Discovery: every card and render node under /dev/dri, opened just long enough to ask who drives it.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KernelError } from '@zcopy/core';
-import { type DrmCaps, decodePrimeCaps, isKernelError, type PrimeCaps } from './caps.js';
+import { KernelError } from '@zcopy/core';
+import { type DrmCaps, decodePrimeCaps, type PrimeCaps } from './caps.js';
 import { DrmDevice, type DrmVersion } from './device.js';
 import { type DrmNode, describeNode, nodeTypeOfName, type SysfsOptions } from './node.js';
 
@@ -71,7 +71,7 @@ function probe(path: string): Pick<DrmNodeInfo, 'driver' | 'prime' | 'caps' | 'e
       error: null,
     };
   } catch (e) {
-    if (isKernelError(e)) return { driver: null, prime: null, caps: null, error: e };
+    if (e instanceof KernelError) return { driver: null, prime: null, caps: null, error: e };
     throw e;
   }
 }

@@ -13,7 +13,6 @@ export {
   drmCapNumber,
   drmClientCapNames,
   drmClientCapNumber,
-  isKernelError,
   type PrimeCaps,
   renderOnlyCaps,
 } from './caps.js';

@@ -2,7 +2,6 @@
 import { type FdLike, fdOf, KernelError, native, registerHints } from '@zcopy/core';
 import { DmaBuf } from '@zcopy/dma-buf';
 import { binding } from './binding.js';
-import { isKernelError } from './caps.js';
 import type { DrmDevice } from './device.js';
 
 export interface PrimeExportOptions {
@@ -61,7 +60,7 @@ export function importHandle(device: DrmDevice, dmabuf: FdLike): number {
   try {
     return binding.fdToHandle(fd, dmabufFd);
   } catch (e) {
-    if (!isKernelError(e) || e.code !== 'ENODEV') throw e;
+    if (!(e instanceof KernelError) || e.code !== 'ENODEV') throw e;
     const hint = ownBuffersOnly[device.version.name];
     if (hint === undefined) throw e;
     throw new KernelError({ errno: e.errno, syscall: e.syscall, request: e.request, hint });

@@ -1,8 +1,7 @@
 // vgem fences, for tests: a fence put on a buffer's reservation object by hand and signalled by hand, so
 // implicit-fence behaviour (dma-buf poll, sync_file export) can be exercised without a GPU.
-import { ClosedError, registerHints } from '@zcopy/core';
+import { ClosedError, KernelError, registerHints } from '@zcopy/core';
 import { binding } from './binding.js';
-import { isKernelError } from './caps.js';
 import type { GemHandle } from './handles.js';
 
 registerHints('DRM_IOCTL_VGEM_FENCE_ATTACH', {
@@ -69,7 +68,7 @@ export class VgemFence implements Disposable {
     try {
       this.signal();
     } catch (e) {
-      if (!isKernelError(e) || e.code !== 'ETIMEDOUT') throw e;
+      if (!(e instanceof KernelError) || e.code !== 'ETIMEDOUT') throw e;
     }
   }
 }

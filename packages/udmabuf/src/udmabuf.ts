@@ -5,7 +5,6 @@ import { type FdLike, FdObject, fdOf, KernelError, Memfd, native, registerHints 
 import { checkDmaBufName, DmaBuf } from '@zcopy/dma-buf';
 import { binding } from './binding.js';
 import { explainEinval, type ResolvedRange } from './diagnose.js';
-import { isKernelError, withHints } from './kernel-error.js';
 
 export const UDMABUF_DEVICE = '/dev/udmabuf';
 
@@ -110,9 +109,9 @@ export class UdmabufDevice extends FdObject {
   // Runs the ioctl; an EINVAL is rethrown with the rule it broke.
   #call(request: string, ranges: ResolvedRange[], ioctl: () => number): number {
     try {
-      return withHints(createHints, ioctl);
+      return ioctl();
     } catch (e) {
-      if (isKernelError(e) && e.code === 'EINVAL') {
+      if (e instanceof KernelError && e.code === 'EINVAL') {
         const hint = explainEinval(ranges);
         if (hint) throw new KernelError({ errno: e.errno, syscall: 'ioctl', request, hint });
       }
