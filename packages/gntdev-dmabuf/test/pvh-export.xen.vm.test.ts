@@ -16,7 +16,7 @@ const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
 const packages = resolve(here, '..', '..');
 const domuScript = join(packages, '..', 'scripts', 'vm', 'xen-domu.sh');
-const included = ['core', 'dma-buf', 'balloon-dma', 'gntdev-dmabuf', 'xenstore', 'grant-table'];
+const included = ['core', 'dma-buf', 'balloon-dma', 'gntdev-dmabuf', 'xenstore', 'grant-table', 'drm-prime'];
 
 interface Reply<T> {
   ok: boolean;
@@ -83,6 +83,11 @@ describe('export from refs in a PVH backend', () => {
     // (dom0 cannot map those refs: Xen refuses grants of pages the backend itself maps from a grant.)
     expect(exp.refs).toHaveLength(pages);
     expect(exp.sync).toBe('ok');
+
+    expect(await reply('vgem')).toEqual({ imported: true });
+    const balloon = await reply<Record<string, { currentKb: number } | undefined>>('balloon');
+    expect(balloon.before?.currentKb).toBeGreaterThan(0);
+    console.log('balloon around a coherent export of', pages, 'pages:', JSON.stringify(balloon));
 
     const backings = await reply<Record<string, unknown>>('backings');
     expect(backings).toEqual({ wc: pages * PAGE_SIZE, coherent: pages * PAGE_SIZE, both: 'EINVAL' });

@@ -2,7 +2,10 @@
 // domain exports them as a dma-buf (EXP_FROM_REFS) and imports it into gntdev (IMP_TO_REFS, which attaches and
 // maps the buffer through gntdev's exporter: a holder for the release handshake).
 // Messages go through xenstore with the grant-table harness's JSON helpers; each step's result is a message.
+
+import { balloonState } from '../../../balloon-dma/dist/index.js';
 import { KernelError } from '../../../core/dist/index.js';
+import { DrmDevice, listDrmNodes } from '../../../drm-prime/dist/index.js';
 import { getJson, putJson } from '../../../grant-table/test/harness/rpc.mjs';
 import { XenStore } from '../../../xenstore/dist/index.js';
 import { GntdevDmabuf, guestType } from '../../dist/index.js';
@@ -47,6 +50,28 @@ await step('exported', () => {
   exported.withCpuAccess('readwrite', () => {});
   imported = dev.importToRefs(exported, 0);
   return { size: exported.size, refs: Array.from(imported.refs), mmap, sync: 'ok' };
+});
+await step('vgem', () => {
+  // PRIME import into a device that takes foreign dma-bufs: the zero-copy consumer of the seeds' flow.
+  const node = listDrmNodes().find((n) => n.driver?.name === 'vgem' && n.type === 'primary');
+  if (!node) return { vgem: 'absent' };
+  const drm = DrmDevice.open(node.path);
+  try {
+    const handle = drm.importDmaBuf(exported);
+    const imported = handle.handle > 0;
+    handle.close();
+    return { imported };
+  } finally {
+    drm.close();
+  }
+});
+await step('balloon', () => {
+  // The balloon before, while and after a DMA-backed export (measured, reported).
+  const before = balloonState();
+  const b = dev.exportFromRefs(0, refs, { backing: 'coherent' });
+  const during = balloonState();
+  b.close();
+  return { before, during, after: balloonState() };
 });
 await step('backings', () => {
   const out = {};
