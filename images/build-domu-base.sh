@@ -35,7 +35,7 @@ cat > "$r/init" <<'EOF'
 export PATH=/bin:/usr/bin HOME=/root TERM=dumb
 mount -t proc proc /proc; mount -t sysfs sysfs /sys; mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mkdir -p /dev/pts /dev/shm; mount -t devpts devpts /dev/pts; mount -t tmpfs tmpfs /dev/shm
-mount -t tmpfs tmpfs /tmp
+mkdir -p /tmp  # no tmpfs: directories included under /tmp (a checkout there) must stay visible
 [ -d /proc/xen ] && mount -t xenfs xenfs /proc/xen 2>/dev/null
 echo "@@zcopy-domu-start@@"
 sh /job.sh < /dev/null 2>&1

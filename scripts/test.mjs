@@ -136,8 +136,9 @@ if (!args.has('--host-only')) {
     ['vm', 'bare', 'VM (vitest in guest)'],
     ['xen', 'xen', 'Xen VM (vitest in dom0)'],
   ]) {
-    const json = join(outDir, `${project}.json`);
+    // The results file must be inside the directory shared writable into the guest.
     const vmOut = join(outDir, project);
+    const json = join(vmOut, 'results.json');
     mkdirSync(vmOut, { recursive: true });
     console.error(`\n[test] ${label}: vitest --project ${project}, ${mode} guest`);
     const vm = await runInVm({
