@@ -16,4 +16,11 @@ if [ "$(pnpm --version 2>/dev/null || true)" != "$want" ]; then
 fi
 
 pnpm install --frozen-lockfile --prefer-offline --reporter=silent
-node scripts/turbo.mjs run build --output-logs=errors-only >&2
+# Quiet on success: the build log is shown only when it fails.
+log=$(mktemp)
+if ! node scripts/turbo.mjs run build --output-logs=errors-only > "$log" 2>&1; then
+  cat "$log" >&2
+  rm -f "$log"
+  exit 1
+fi
+rm -f "$log"
