@@ -1,5 +1,5 @@
-// The `zcopy` command: argument parsing and output; the work is doctor().
-import { readFileSync } from 'node:fs';
+// The `zcopy` command: argument parsing and output; the work is doctor() and runDemo().
+import { existsSync, readFileSync } from 'node:fs';
 import { doctor } from './doctor.js';
 import { formatReport } from './format.js';
 
@@ -18,6 +18,9 @@ const USAGE = `usage: zcopy <command> [options]
 commands:
   doctor [--json]   which Linux zero-copy interfaces this machine offers, and why the missing ones are missing
                     (--json: the machine-readable report, schema 'zcopy-doctor/1'; see the @zcopy/cli README)
+  demo --out DIR [--only backend|frontend]
+                    in Xen dom0 of the zcopy image: a frame shared zero-copy between two domains in both
+                    directions, shown on vkms and captured as PNGs in DIR (from the repo: \`npm run demo\`)
 
 options:
   -h, --help        this text
@@ -42,6 +45,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     io.stdout(`${version()}\n`);
     return 0;
   }
+  if (command === 'demo') return demoCommand(rest, io);
   if (command !== 'doctor') {
     io.stderr(`zcopy: unknown command '${command}'\n\n${USAGE}`);
     return 2;
@@ -63,6 +67,48 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     return 0;
   } catch (e) {
     io.stderr(`zcopy doctor: ${(e as Error).stack ?? String(e)}\n`);
+    return 1;
+  }
+}
+
+async function demoCommand(args: readonly string[], io: Io): Promise<number> {
+  let outDir: string | undefined;
+  let only: 'backend' | 'frontend' | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--out') outDir = args[++i];
+    else if (a === '--only' && (args[i + 1] === 'backend' || args[i + 1] === 'frontend'))
+      only = args[++i] as typeof only;
+    else {
+      io.stderr(`zcopy demo: unknown option '${a}'\n\n${USAGE}`);
+      return 2;
+    }
+  }
+  if (!outDir) {
+    io.stderr(`zcopy demo: --out DIR is required\n\n${USAGE}`);
+    return 2;
+  }
+  let guest = '';
+  try {
+    guest = readFileSync('/sys/hypervisor/guest_type', 'utf8').trim();
+  } catch {}
+  if (
+    !existsSync('/proc/xen/capabilities') ||
+    !readFileSync('/proc/xen/capabilities', 'utf8').includes('control_d')
+  ) {
+    io.stderr(
+      `zcopy demo: this is not Xen dom0${guest ? ` (guest type ${guest})` : ''}. The demo starts domUs and needs ` +
+        'the zcopy image; from a clone of the repo, `npm run demo` builds it, boots it under QEMU and runs this.\n',
+    );
+    return 1;
+  }
+  try {
+    // Loaded here: the demo needs the Xen packages' addons, doctor must work without them.
+    const { runDemo } = await import('./demo/dom0.js');
+    await runDemo({ outDir, only, print: (l) => io.stdout(`${l}\n`) });
+    return 0;
+  } catch (e) {
+    io.stderr(`zcopy demo: ${(e as Error).stack ?? String(e)}\n`);
     return 1;
   }
 }

@@ -157,12 +157,17 @@ export class DmaBuf extends FdObject {
         this.#mappings.delete(mapping),
       );
     } catch (e) {
-      const hint = e instanceof KernelError ? mmapHints[e.code] : undefined;
+      const hint = e instanceof KernelError ? this.mmapHint(e.code) : undefined;
       if (!(e instanceof KernelError) || hint === undefined) throw e;
       throw new KernelError({ errno: e.errno, syscall: e.syscall, path: e.path, hint });
     }
     this.#mappings.add(mapping);
     return mapping;
+  }
+
+  /** The rule behind an mmap errno (exporters that know why they refuse say it in a subclass). */
+  protected mmapHint(code: string): string | undefined {
+    return mmapHints[code];
   }
 
   /** This object's live mappings. */

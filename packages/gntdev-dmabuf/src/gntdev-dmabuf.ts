@@ -1,7 +1,7 @@
 // GntdevDmabuf: the dma-buf side of /dev/xen/gntdev.
 // - exportFromRefs: another domain's grant refs become a dma-buf in this domain (no copy). Only in an
-//   auto-translated (PVH/HVM) domain; the buffer cannot be mmapped (gntdev's exporter has no mmap): CPU access
-//   goes through a device that imported it, or through a grant mapping of the same refs.
+//   auto-translated (PVH/HVM) domain. Upstream's exporter cannot be mmapped or vmapped: CPU access goes through a
+//   device that imported it, or a grant mapping of the same refs (the images' kernel patch adds it: cpu-access.ts).
 // - waitReleased: the release handshake; the kernel finds the buffer by the fd number it returned at export.
 // - importToRefs: any dma-buf's pages granted to another domain; the import holds the buffer until release().
 import { constants } from 'node:fs';
@@ -17,6 +17,7 @@ import {
   type WaitOptions,
 } from '@zcopy/core';
 import { DmaBuf } from '@zcopy/dma-buf';
+import { GrantDmaBuf } from './cpu-access.js';
 import { explain, withHints } from './errors.js';
 import { binding } from './native.js';
 
@@ -84,13 +85,17 @@ export class GntdevDmabuf extends FdObject {
    * Errors: TypeError/RangeError for bad arguments (and 'wc' with 'coherent'); KernelError EINVAL in a PV domain
    * (the message says so), ENOTTY without CONFIG_XEN_GNTDEV_DMABUF.
    */
-  exportFromRefs(domid: number, refs: readonly number[] | Uint32Array, options: ExportOptions = {}): DmaBuf {
+  exportFromRefs(
+    domid: number,
+    refs: readonly number[] | Uint32Array,
+    options: ExportOptions = {},
+  ): GrantDmaBuf {
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
     const d = checkDomid(domid);
     const list = checkRefs(refs);
     const flags = dmaBackingFlags(options.backing, binding.constants);
     const fd = withHints(() => binding.expFromRefs(this.fd, flags, d, list));
-    const buf = DmaBuf.adopt(fd);
+    const buf = GrantDmaBuf.adoptExport(fd);
     this.#exported.set(buf, fd);
     return buf;
   }

@@ -1,4 +1,12 @@
 export { type DmaBacking, dmaBackingSupport } from '@zcopy/balloon-dma';
+export {
+  CPU_ACCESS_PARAM,
+  cpuAccessHint,
+  type ExportCpuAccess,
+  exportCpuAccess,
+  GrantDmaBuf,
+  setExportCpuAccess,
+} from './cpu-access.js';
 export { EXPORT_EINVAL_TRANSLATED, GUEST_TYPE_PATH, guestType, NOT_AUTO_TRANSLATED } from './errors.js';
 export {
   type ExportOptions,

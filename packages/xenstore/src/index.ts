@@ -1,4 +1,12 @@
 export { XenStoreError } from './errors.js';
+export {
+  JSON_PART_BYTES,
+  readJson,
+  removeJson,
+  type WaitJsonOptions,
+  waitJson,
+  writeJson,
+} from './json.js';
 export { type WatchEvent, XenStoreWatch } from './watch.js';
 export type { XenStoreAccess, XenStorePermission } from './wire.js';
 export {

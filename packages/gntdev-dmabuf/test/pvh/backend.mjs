@@ -8,7 +8,7 @@ import { KernelError } from '../../../core/dist/index.js';
 import { DrmDevice, listDrmNodes } from '../../../drm-prime/dist/index.js';
 import { getJson, putJson } from '../../../grant-table/test/harness/rpc.mjs';
 import { XenStore } from '../../../xenstore/dist/index.js';
-import { GntdevDmabuf, guestType } from '../../dist/index.js';
+import { exportCpuAccess, GntdevDmabuf, guestType, setExportCpuAccess } from '../../dist/index.js';
 import { binding } from '../../dist/native.js';
 
 const xs = XenStore.open();
@@ -40,6 +40,8 @@ let exported;
 let imported;
 await step('exported', () => {
   exported = dev.exportFromRefs(0, refs);
+  // Upstream behaviour first (the images' CPU-access patch is off by default): no mmap.
+  const cpuAccess = exportCpuAccess();
   let mmap;
   try {
     exported.mmap().unmap();
@@ -49,29 +51,58 @@ await step('exported', () => {
   }
   exported.withCpuAccess('readwrite', () => {});
   imported = dev.importToRefs(exported, 0);
-  return { size: exported.size, refs: Array.from(imported.refs), mmap, sync: 'ok' };
+  return { size: exported.size, refs: Array.from(imported.refs), mmap, cpuAccess, sync: 'ok' };
 });
-await step('vgem', () => {
-  // PRIME import into a device that takes foreign dma-bufs: the zero-copy consumer of the seeds' flow.
-  const node = listDrmNodes().find((n) => n.driver?.name === 'vgem' && n.type === 'primary');
-  if (!node) return { vgem: 'absent' };
-  const drm = DrmDevice.open(node.path);
-  try {
-    const handle = drm.importDmaBuf(exported);
-    const imported = handle.handle > 0;
-    handle.close();
-    return { imported };
-  } finally {
-    drm.close();
+// The bytes through the dma-buf itself (mmap of gntdev's exporter, with the patch's CPU access on).
+let view;
+const pageTexts = () =>
+  exported.withCpuAccess('read', () =>
+    refs.map((_, p) =>
+      Buffer.from(view.arrayBuffer, p * 4096, 32)
+        .toString('latin1')
+        .replace(/\0.*$/s, ''),
+    ),
+  );
+await step('contents', () => {
+  setExportCpuAccess(true);
+  view = exported.mmap({ access: 'read' });
+  return { cpuAccess: exportCpuAccess(), pages: pageTexts() };
+});
+await next('frame2');
+await step('contents2', () => ({ pages: pageTexts() }));
+await step('prime', () => {
+  // PRIME import into devices that take foreign dma-bufs: the zero-copy consumers of the seeds' flow.
+  const out = {};
+  for (const driver of ['vgem', 'vkms']) {
+    const node = listDrmNodes().find((n) => n.driver?.name === driver && n.type === 'primary');
+    if (!node) {
+      out[driver] = 'absent';
+      continue;
+    }
+    const drm = DrmDevice.open(node.path);
+    try {
+      const handle = drm.importDmaBuf(exported);
+      out[driver] = handle.handle > 0;
+      handle.close();
+    } finally {
+      drm.close();
+    }
   }
+  return out;
 });
-await step('balloon', () => {
-  // The balloon before, while and after a DMA-backed export (measured, reported).
-  const before = balloonState();
-  const b = dev.exportFromRefs(0, refs, { backing: 'coherent' });
-  const during = balloonState();
-  b.close();
-  return { before, during, after: balloonState() };
+// The effect of a DMA-backed export on the domain's memory: dom0 grants a bigger frame and reads the domain's
+// memory (xl) while the export lives; this side reports its own balloon's view.
+const { refs: bigRefs } = await next('bigframes');
+let big;
+const balloonBefore = balloonState();
+await step('dmaHeld', () => {
+  big = dev.exportFromRefs(0, bigRefs, { backing: 'coherent' });
+  return { size: big.size, before: balloonBefore, during: balloonState() };
+});
+await next('dmaSeen');
+await step('dmaDone', () => {
+  big.close();
+  return { after: balloonState() };
 });
 await step('backings', () => {
   const out = {};
@@ -101,6 +132,7 @@ await step('released', async () => {
   const waiting = dev.waitReleased(exported, { timeoutMs: 20_000 });
   await sleep(200);
   imported.release();
+  view.unmap();
   exported.close();
   r.afterClose = await waiting;
   r.again = await dev.waitReleased(exported, { timeoutMs: 1000 });

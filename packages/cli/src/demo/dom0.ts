@@ -1,0 +1,236 @@
+// `zcopy demo` in Xen dom0: the seeds' two zero-copy flows between two domains, each ending on a real display
+// (vkms) whose scanout is captured by writeback and saved as a PNG.
+//  1. backend-allocated (IMP_TO_REFS): dom0's vkms dumb buffer is granted to a PV frontend, which draws its
+//     frame straight into it; dom0 puts that same buffer on the display.
+//  2. frontend-allocated (EXP_FROM_REFS): dom0 grants pages it drew a frame in to a PVH backend, which makes them
+//     a dma-buf, reads them through it, and shows them on its own vkms display.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { GntdevDmabuf, PAGE_SIZE } from '@zcopy/gntdev-dmabuf';
+import { GrantMapper, GrantSharer } from '@zcopy/grant-table';
+import { XenStore } from '@zcopy/xenstore';
+import { openDisplay } from './display.js';
+import { type DomU, startDomU } from './domains.js';
+import { countMismatches, drawFrame, type FrameContent, type FrameGeometry } from './pattern.js';
+import { encodePng } from './png.js';
+import { DemoReport, fmtMs } from './report.js';
+
+export interface DemoOptions {
+  outDir: string;
+  print?: (line: string) => void;
+  /** Run only one direction. */
+  only?: 'backend' | 'frontend';
+}
+
+function reference(g: FrameGeometry, content: FrameContent): Uint8Array {
+  const ref = new Uint8Array(g.pitch * g.height);
+  drawFrame(ref, g, content);
+  return ref;
+}
+
+function mustMatch(what: string, mismatches: number, total: number): string {
+  if (mismatches !== 0)
+    throw new Error(`${what}: ${mismatches} of ${total} pixels differ from the frontend's frame`);
+  return `${total} pixels identical`;
+}
+
+async function backendAllocated(xs: XenStore, report: DemoReport, o: DemoOptions): Promise<void> {
+  report.section('backend-allocated', 'dom0 display buffer → PV frontend draws into it (IMP_TO_REFS)');
+  let fe: DomU | undefined;
+  const gnt = GntdevDmabuf.open();
+  const display = await report.step(
+    'dom0: open vkms, read its display mode',
+    () => openDisplay(),
+    (d) => `${d.width}x${d.height}`,
+  );
+  try {
+    const { width, height } = display;
+    fe = await report.step(
+      'start the frontend domU (PV)',
+      () => startDomU(xs, { type: 'pv', agent: 'frontend.js', name: 'zcopy-frontend' }),
+      (d) => `domid ${d.domid}`,
+    );
+    const dumb = await report.step(
+      'dom0: vkms dumb buffer, XRGB8888',
+      () => display.drm.createDumb({ width, height, bpp: 32 }),
+      (b) => `${b.size} bytes, pitch ${b.pitch}`,
+    );
+    const g: FrameGeometry = { width, height, pitch: dumb.pitch };
+    const imp = await report.step(
+      'dom0: PRIME export + IMP_TO_REFS to the frontend',
+      () => {
+        using dmabuf = dumb.exportDmaBuf();
+        return gnt.importToRefs(dmabuf, fe!.domid);
+      },
+      (i) => `${i.refs.length} grant refs`,
+    );
+    const frames: FrameContent[] = [1, 2].map((n) => ({
+      seed: n,
+      lines: [
+        'ZCOPY',
+        `FRAME ${n} DRAWN BY DOMU ${fe!.domid}`,
+        'INTO DOM0 VKMS MEMORY',
+        'SCANNED OUT BY DOM0 - 0 BYTES COPIED',
+      ],
+    }));
+    await report.step(
+      'frontend: map the refs, draw frame 1 into them',
+      async () => {
+        await fe!.channel.send('frame', { backend: 0, refs: Array.from(imp.refs), ...g, ...frames[0] });
+        return fe!.channel.result<{ drawMs: number; mappedBytes: number }>('drawn', 120_000);
+      },
+      (r) => `${r.mappedBytes} bytes mapped, drawn in ${fmtMs(r.drawMs)}`,
+    );
+    const scanout = await report.step('dom0: framebuffer of that buffer, KMS commit', async () => {
+      const f = display.frameOf(dumb);
+      await display.show(f);
+      return f;
+    });
+    const capture = display.createCaptureBuffer();
+    const cap = await report.step('dom0: writeback capture of the scanout', () => display.capture(capture));
+    await report.step('verify: the display showed the frontend’s frame', () =>
+      mustMatch(
+        'scanout',
+        countMismatches(cap.pixels, cap.pitch, reference(g, frames[0]!), g.pitch, width, height),
+        width * height,
+      ),
+    );
+    const png = join(o.outDir, 'backend-allocated.png');
+    await writeFile(png, encodePng({ pixels: cap.pixels, width, height, pitch: cap.pitch }));
+    report.pictures.push(png);
+    await report.step('frontend draws frame 2 in place; the display shows it', async () => {
+      await fe!.channel.send('frame2', frames[1]);
+      await fe!.channel.result('drawn2', 120_000);
+      const c2 = await display.capture(capture);
+      return mustMatch(
+        'frame 2',
+        countMismatches(c2.pixels, c2.pitch, reference(g, frames[1]!), g.pitch, width, height),
+        width * height,
+      );
+    });
+    await report.step('release: frontend unmaps, IMP_RELEASE, buffers closed', async () => {
+      await fe!.channel.send('unmap', {});
+      await fe!.channel.result('unmapped', 60_000);
+      imp.release();
+      scanout.close();
+      capture.close();
+      dumb.close();
+    });
+    report.copied.set('backend-allocated', 0);
+  } finally {
+    display.close();
+    gnt.close();
+    await fe?.destroy();
+  }
+}
+
+async function frontendAllocated(xs: XenStore, report: DemoReport, o: DemoOptions): Promise<void> {
+  report.section('frontend-allocated', 'dom0 grants its frame → PVH backend displays it (EXP_FROM_REFS)');
+  let be: DomU | undefined;
+  const sharer = GrantSharer.open();
+  const mapper = GrantMapper.open();
+  try {
+    be = await report.step(
+      'start the backend domU (PVH)',
+      () =>
+        startDomU(xs, {
+          type: 'pvh',
+          agent: 'backend.js',
+          name: 'zcopy-backend',
+          attempts: 2,
+          note: o.print,
+        }),
+      (d) => `domid ${d.domid}`,
+    );
+    const { width, height } = be.ready as { width: number; height: number };
+    const g: FrameGeometry = { width, height, pitch: width * 4 };
+    const pages = Math.ceil((g.pitch * height) / PAGE_SIZE);
+    const frames: FrameContent[] = [1, 2].map((n) => ({
+      seed: 4 + n,
+      lines: [
+        'ZCOPY',
+        `FRAME ${n} DRAWN BY DOM0 IN ITS OWN PAGES`,
+        `SCANNED OUT BY PVH DOMU ${be!.domid}`,
+        'EXP_FROM_REFS - 0 BYTES COPIED',
+      ],
+    }));
+    const shared = await report.step(
+      'dom0 (frontend): grant pages to the backend, draw frame 1',
+      () => {
+        const s = sharer.share(be!.domid, pages);
+        drawFrame(new Uint8Array(s.arrayBuffer), g, frames[0]!);
+        return s;
+      },
+      (s) => `${s.refs.length} grant refs`,
+    );
+    await report.step(
+      'backend: EXP_FROM_REFS → one dma-buf',
+      async () => {
+        await be!.channel.send('frame', { frontend: 0, refs: Array.from(shared.refs), ...g, ...frames[0] });
+        return be!.channel.result<{ size: number }>('exported', 120_000);
+      },
+      (r) => `${r.size} bytes`,
+    );
+    await report.step('backend: the bytes read through the dma-buf are the frame', async () => {
+      const r = await be!.channel.result<{ mismatches: number }>('verified', 120_000);
+      return mustMatch('dma-buf contents', r.mismatches, width * height);
+    });
+    const shown = await report.step('backend: PRIME import into vkms, KMS commit, capture', async () => {
+      const r = await be!.channel.result<{ mismatches: number; refs: number[]; pitch: number }>(
+        'shown',
+        180_000,
+      );
+      mustMatch('backend scanout', r.mismatches, width * height);
+      return r;
+    });
+    await report.step('dom0: map the backend’s capture (its refs), save it', async () => {
+      using view = mapper.map(be!.domid, shown.refs, { access: 'read' });
+      const pixels = new Uint8Array(view.arrayBuffer);
+      const png = join(o.outDir, 'frontend-allocated.png');
+      await writeFile(png, encodePng({ pixels, width, height, pitch: shown.pitch }));
+      report.pictures.push(png);
+      return mustMatch(
+        'capture seen from dom0',
+        countMismatches(pixels, shown.pitch, reference(g, frames[0]!), g.pitch, width, height),
+        width * height,
+      );
+    });
+    await report.step('dom0 draws frame 2 in place; the backend sees it', async () => {
+      drawFrame(new Uint8Array(shared.arrayBuffer), g, frames[1]!);
+      await be!.channel.send('frame2', frames[1]);
+      const r = await be!.channel.result<{ viaDmaBuf: number; captured: number }>('seen2', 180_000);
+      mustMatch('frame 2 through the dma-buf', r.viaDmaBuf, width * height);
+      return mustMatch('frame 2 on the display', r.captured, width * height);
+    });
+    await report.step(
+      'release handshake: EXP_WAIT_RELEASED, then ungrant',
+      async () => {
+        await be!.channel.send('release', {});
+        const r = await be!.channel.result<{ first: string }>('released', 120_000);
+        shared.unshare();
+        return r.first;
+      },
+      (r) => `wait: ${r}`,
+    );
+    report.copied.set('frontend-allocated', 0);
+  } finally {
+    mapper.close();
+    sharer.close();
+    await be?.destroy();
+  }
+}
+
+export async function runDemo(o: DemoOptions): Promise<DemoReport> {
+  const print = o.print ?? ((l: string) => console.log(l));
+  await mkdir(o.outDir, { recursive: true });
+  const report = new DemoReport(print);
+  const xs = XenStore.open();
+  try {
+    if (o.only !== 'frontend') await backendAllocated(xs, report, o);
+    if (o.only !== 'backend') await frontendAllocated(xs, report, o);
+  } finally {
+    xs.close();
+    await writeFile(join(o.outDir, 'demo.json'), JSON.stringify(report, null, 2));
+  }
+  return report;
+}

@@ -1,0 +1,50 @@
+// The demo's step log: each step prints as it ends (with its time), failures keep the step's name, and the
+// summary at the end lists every step, the frame bytes copied per direction and the pictures written.
+export interface StepRecord {
+  direction: string;
+  name: string;
+  ms: number;
+  ok: boolean;
+  detail?: string;
+}
+
+export class DemoReport {
+  readonly steps: StepRecord[] = [];
+  readonly pictures: string[] = [];
+  readonly copied = new Map<string, number>();
+  #direction = '';
+
+  constructor(private readonly print: (line: string) => void) {}
+
+  section(direction: string, about: string): void {
+    this.#direction = direction;
+    this.print('');
+    this.print(`== ${direction}: ${about}`);
+  }
+
+  /** Runs one step; its detail (the function's string result) follows its name. */
+  async step<T>(name: string, fn: () => Promise<T> | T, detail?: (v: T) => string | undefined): Promise<T> {
+    const t0 = performance.now();
+    try {
+      const v = await fn();
+      const ms = performance.now() - t0;
+      const d = detail?.(v);
+      this.steps.push({ direction: this.#direction, name, ms, ok: true, detail: d });
+      this.print(`  ok   ${name.padEnd(58)} ${fmtMs(ms).padStart(9)}${d ? `  ${d}` : ''}`);
+      return v;
+    } catch (e) {
+      const ms = performance.now() - t0;
+      this.steps.push({ direction: this.#direction, name, ms, ok: false, detail: String(e) });
+      this.print(`  FAIL ${name.padEnd(58)} ${fmtMs(ms).padStart(9)}`);
+      throw e;
+    }
+  }
+
+  toJSON(): object {
+    return { steps: this.steps, pictures: this.pictures, bytesCopied: Object.fromEntries(this.copied) };
+  }
+}
+
+export function fmtMs(ms: number): string {
+  return ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${ms.toFixed(ms < 10 ? 1 : 0)} ms`;
+}
