@@ -1,5 +1,8 @@
 // The Xen balloon's state (drivers/xen/xen-balloon.c, sysfs): what the domain has and what it is asked to have.
-// DMA backings take contiguous memory out of the balloon, so current_kb moves while such a buffer lives.
+// A DMA-backed gntdev export does not move these numbers: the kernel hands the buffer's frames back to Xen
+// directly (xenmem_reservation_decrease), past the balloon driver. The domain's memory as Xen counts it (xl list)
+// drops by the buffer while it lives (measured in test/pvh-export of @zcopy/gntdev-dmabuf: 511 → 509 MiB for
+// 512 pages, current_kb unchanged).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 

@@ -24,8 +24,6 @@ interface Reply<T> {
   error?: { name: string; code?: string; message: string };
 }
 
-// The PVH domU boots only intermittently under TCG (2 of 4 runs here never reported ready, console empty), so this
-// file runs on request: `... run.mjs --mode xen -- env ZCOPY_PVH=1 node node_modules/vitest/vitest.mjs run ...`.
 /** The domain's memory as Xen counts it (xl list's Mem column, MiB). */
 async function domainMemMiB(domid: number): Promise<number> {
   const { stdout } = await run('xl', ['list', String(domid)]);
@@ -33,7 +31,7 @@ async function domainMemMiB(domid: number): Promise<number> {
   return Number(cols[2]);
 }
 
-describe.skipIf(process.env.ZCOPY_PVH !== '1')('export from refs in a PVH backend', () => {
+describe('export from refs in a PVH backend', () => {
   let xs: XenStore;
   let name: string;
   let base: string;
