@@ -53,6 +53,9 @@ const capture = display.createCaptureBuffer();
 let captureRefs: ReturnType<GntdevDmabuf['importToRefs']> | undefined;
 await ch.reply('shown', async () => {
   await display.show(scanout);
+  return {};
+});
+await ch.reply('captured', async () => {
   const cap = await display.capture(capture);
   const mismatches = countMismatches(
     cap.pixels,

@@ -35,7 +35,7 @@ function mustMatch(what: string, mismatches: number, total: number): string {
 }
 
 async function backendAllocated(xs: XenStore, report: DemoReport, o: DemoOptions): Promise<void> {
-  report.section('backend-allocated', 'dom0 display buffer → PV frontend draws into it (IMP_TO_REFS)');
+  report.section('backend-allocated', 'dom0 display buffer -> PV frontend draws into it (IMP_TO_REFS)');
   let fe: DomU | undefined;
   const gnt = GntdevDmabuf.open();
   const display = await report.step(
@@ -88,7 +88,7 @@ async function backendAllocated(xs: XenStore, report: DemoReport, o: DemoOptions
     });
     const capture = display.createCaptureBuffer();
     const cap = await report.step('dom0: writeback capture of the scanout', () => display.capture(capture));
-    await report.step('verify: the display showed the frontend’s frame', () =>
+    await report.step('verify: the display showed the frontend's frame', () =>
       mustMatch(
         'scanout',
         countMismatches(cap.pixels, cap.pitch, reference(g, frames[0]!), g.pitch, width, height),
@@ -125,7 +125,7 @@ async function backendAllocated(xs: XenStore, report: DemoReport, o: DemoOptions
 }
 
 async function frontendAllocated(xs: XenStore, report: DemoReport, o: DemoOptions): Promise<void> {
-  report.section('frontend-allocated', 'dom0 grants its frame → PVH backend displays it (EXP_FROM_REFS)');
+  report.section('frontend-allocated', 'dom0 grants its frame -> PVH backend displays it (EXP_FROM_REFS)');
   let be: DomU | undefined;
   const sharer = GrantSharer.open();
   const mapper = GrantMapper.open();
@@ -164,7 +164,7 @@ async function frontendAllocated(xs: XenStore, report: DemoReport, o: DemoOption
       (s) => `${s.refs.length} grant refs`,
     );
     await report.step(
-      'backend: EXP_FROM_REFS → one dma-buf',
+      'backend: EXP_FROM_REFS -> one dma-buf',
       async () => {
         await be!.channel.send('frame', { frontend: 0, refs: Array.from(shared.refs), ...g, ...frames[0] });
         return be!.channel.result<{ size: number }>('exported', 120_000);
@@ -175,15 +175,13 @@ async function frontendAllocated(xs: XenStore, report: DemoReport, o: DemoOption
       const r = await be!.channel.result<{ mismatches: number }>('verified', 120_000);
       return mustMatch('dma-buf contents', r.mismatches, width * height);
     });
-    const shown = await report.step('backend: PRIME import into vkms, KMS commit, capture', async () => {
-      const r = await be!.channel.result<{ mismatches: number; refs: number[]; pitch: number }>(
-        'shown',
-        180_000,
-      );
+    await report.step('backend: PRIME import into its vkms, KMS commit', () => be!.channel.result('shown', 180_000));
+    const shown = await report.step('backend: writeback capture of its scanout', async () => {
+      const r = await be!.channel.result<{ mismatches: number; refs: number[]; pitch: number }>('captured', 180_000);
       mustMatch('backend scanout', r.mismatches, width * height);
       return r;
     });
-    await report.step('dom0: map the backend’s capture (its refs), save it', async () => {
+    await report.step('dom0: map the backend's capture (its refs), save it', async () => {
       using view = mapper.map(be!.domid, shown.refs, { access: 'read' });
       const pixels = new Uint8Array(view.arrayBuffer);
       const png = join(o.outDir, 'frontend-allocated.png');
