@@ -88,7 +88,7 @@ async function backendAllocated(xs: XenStore, report: DemoReport, o: DemoOptions
     });
     const capture = display.createCaptureBuffer();
     const cap = await report.step('dom0: writeback capture of the scanout', () => display.capture(capture));
-    await report.step('verify: the display showed the frontend's frame', () =>
+    await report.step('verify: the display showed the frontend frame', () =>
       mustMatch(
         'scanout',
         countMismatches(cap.pixels, cap.pitch, reference(g, frames[0]!), g.pitch, width, height),
@@ -175,13 +175,18 @@ async function frontendAllocated(xs: XenStore, report: DemoReport, o: DemoOption
       const r = await be!.channel.result<{ mismatches: number }>('verified', 120_000);
       return mustMatch('dma-buf contents', r.mismatches, width * height);
     });
-    await report.step('backend: PRIME import into its vkms, KMS commit', () => be!.channel.result('shown', 180_000));
+    await report.step('backend: PRIME import into its vkms, KMS commit', () =>
+      be!.channel.result('shown', 180_000),
+    );
     const shown = await report.step('backend: writeback capture of its scanout', async () => {
-      const r = await be!.channel.result<{ mismatches: number; refs: number[]; pitch: number }>('captured', 180_000);
+      const r = await be!.channel.result<{ mismatches: number; refs: number[]; pitch: number }>(
+        'captured',
+        180_000,
+      );
       mustMatch('backend scanout', r.mismatches, width * height);
       return r;
     });
-    await report.step('dom0: map the backend's capture (its refs), save it', async () => {
+    await report.step('dom0: map the backend capture (its refs), save it', async () => {
       using view = mapper.map(be!.domid, shown.refs, { access: 'read' });
       const pixels = new Uint8Array(view.arrayBuffer);
       const png = join(o.outDir, 'frontend-allocated.png');
