@@ -4,7 +4,8 @@
 //   2. host tests (vitest project 'host')
 //   3. tests of the VM runner itself (test/rig, node --test: they boot real guests, panicking and hung ones too)
 //   4. the image smoke check (the kernel's own selftests for sync, udmabuf and dma-heaps, in the guest)
-//   5. VM tests (vitest project 'vm', inside our kernel under QEMU)
+//   5. VM tests (vitest project 'vm', inside our kernel under QEMU; project 'xen' in dom0 of the Xen guest)
+//   6. the demo's smoke run (scripts/demo.mjs: every step passes and both PNGs are written)
 // Last line: "N passed, N failed" over every suite. A VM suite that did not run is a failure, never a pass.
 // Flags: --host-only (skip 2-5's VM parts: for quick local runs; CI never passes it), --vm-only.
 import { spawnSync } from 'node:child_process';
@@ -169,6 +170,28 @@ if (!args.has('--host-only')) {
     if (!vm.ok && vm.reason !== 'exit')
       console.error(vm.consoleLog.trimEnd().split('\n').slice(-40).join('\n'));
   }
+}
+
+if (!args.has('--host-only')) {
+  // The main job, as the README's first command runs it: each step of both directions counts as one test,
+  // and each picture it must write as one more (a PNG of the display's size).
+  const demoOut = join(outDir, 'demo');
+  const demo = run(process.execPath, [join(root, 'scripts', 'demo.mjs'), '--out', demoOut]);
+  const summaryFile = join(demoOut, 'demo.json');
+  let counts;
+  if (existsSync(summaryFile)) {
+    const summary = JSON.parse(readFileSync(summaryFile, 'utf8'));
+    const pngOk = (f) => {
+      if (!existsSync(f)) return false;
+      const b = readFileSync(f);
+      return b.subarray(1, 4).toString() === 'PNG' && b.readUInt32BE(16) > 0 && b.readUInt32BE(20) > 0;
+    };
+    const pictures = ['backend-allocated.png', 'frontend-allocated.png'].map((f) => pngOk(join(demoOut, f)));
+    const ok = summary.steps.filter((x) => x.ok).length + pictures.filter(Boolean).length;
+    const bad = summary.steps.filter((x) => !x.ok).length + pictures.filter((x) => !x).length;
+    counts = { passed: ok, failed: bad, skipped: 0 };
+  }
+  record('demo smoke run (Xen)', counts, demo.status);
 }
 
 console.log('\nsuite                          passed  failed  skipped');
