@@ -12,6 +12,7 @@ import {
   DumbFramebuffer,
   Framebuffer,
   type FramebufferOptions,
+  type ScanoutLimits,
 } from './framebuffer.js';
 import { checkMode, type DrmMode, preferredMode } from './modes.js';
 import type { KmsObject, KmsObjectOwner } from './owned.js';
@@ -121,17 +122,24 @@ export class KmsDevice extends FdObject implements KmsObjectOwner, AtomicHost {
   }
 
   connectors(): Connector[] {
-    const crtcIds = this.#crtcs();
-    return binding.getResources(this.fd).connectors.map((id) => readConnector(this.fd, id, crtcIds));
+    const r = binding.getResources(this.fd);
+    const encoders = r.encoders.map((id) => readEncoder(this.fd, id, r.crtcs, r.encoders));
+    return r.connectors.map((id) => readConnector(this.fd, id, r.crtcs, r.encoders, encoders));
   }
 
   connector(ref: KmsObjectRef): Connector {
-    return readConnector(this.fd, objectId(ref, 'connector'), this.#crtcs());
+    const r = binding.getResources(this.fd);
+    return readConnector(this.fd, objectId(ref, 'connector'), r.crtcs, r.encoders);
   }
 
   encoders(): Encoder[] {
-    const crtcIds = this.#crtcs();
-    return binding.getResources(this.fd).encoders.map((id) => readEncoder(this.fd, id, crtcIds));
+    const r = binding.getResources(this.fd);
+    return r.encoders.map((id) => readEncoder(this.fd, id, r.crtcs, r.encoders));
+  }
+
+  encoder(ref: KmsObjectRef): Encoder {
+    const r = binding.getResources(this.fd);
+    return readEncoder(this.fd, objectId(ref, 'encoder'), r.crtcs, r.encoders);
   }
 
   crtcs(): Crtc[] {
@@ -249,7 +257,7 @@ export class KmsDevice extends FdObject implements KmsObjectOwner, AtomicHost {
    */
   addFramebuffer(options: FramebufferOptions): Framebuffer {
     const fb = checkFramebufferOptions(options, this.fd);
-    const id = addFb2(this.fd, fb, () => this.#scanoutFormats());
+    const id = addFb2(this.fd, fb, () => this.#scanoutLimits());
     return new Framebuffer(this, id, fb);
   }
 
@@ -269,7 +277,7 @@ export class KmsDevice extends FdObject implements KmsObjectOwner, AtomicHost {
     });
     try {
       const fb = checkFramebufferOptions({ buffer, format }, this.fd);
-      const id = addFb2(this.fd, fb, () => this.#scanoutFormats());
+      const id = addFb2(this.fd, fb, () => this.#scanoutLimits());
       return new DumbFramebuffer(this, id, fb, buffer);
     } catch (e) {
       buffer.close();
@@ -431,10 +439,17 @@ export class KmsDevice extends FdObject implements KmsObjectOwner, AtomicHost {
     return this.primaryPlane(crtcId).id;
   }
 
-  #scanoutFormats(): Set<number> {
-    const out = new Set<number>();
-    for (const p of this.planes()) for (const f of p.formats) out.add(f);
-    return out;
+  #scanoutLimits(): ScanoutLimits {
+    const formats = new Set<number>();
+    for (const p of this.planes()) for (const f of p.formats) formats.add(f);
+    const r = binding.getResources(this.fd);
+    return {
+      formats,
+      minWidth: r.minWidth,
+      maxWidth: r.maxWidth,
+      minHeight: r.minHeight,
+      maxHeight: r.maxHeight,
+    };
   }
 
   protected override onClose(): void {

@@ -111,12 +111,23 @@ export function checkFramebufferOptions(options: FramebufferOptions, deviceFd: n
   };
 }
 
+/** What ADDFB2's rules depend on: the formats the planes scan out and the device's size limits. */
+export interface ScanoutLimits {
+  formats: ReadonlySet<number>;
+  minWidth: number;
+  maxWidth: number;
+  minHeight: number;
+  maxHeight: number;
+}
+
 /** Which of ADDFB2's rules a request breaks, when this side can tell (else the generic hint stands). */
-export function addFbRuleBroken(
-  fb: CheckedFramebuffer,
-  supportedFormats: ReadonlySet<number>,
-): string | undefined {
+export function addFbRuleBroken(fb: CheckedFramebuffer, limits: ScanoutLimits): string | undefined {
   const name = fourccName(fb.format);
+  const supportedFormats = limits.formats;
+  if (fb.width < limits.minWidth || fb.width > limits.maxWidth)
+    return `width ${fb.width} is outside the device's ${limits.minWidth}..${limits.maxWidth}`;
+  if (fb.height < limits.minHeight || fb.height > limits.maxHeight)
+    return `height ${fb.height} is outside the device's ${limits.minHeight}..${limits.maxHeight}`;
   if (supportedFormats.size > 0 && !supportedFormats.has(fb.format))
     return (
       `no plane of this device scans out format ${name} ` +
@@ -144,11 +155,7 @@ export function addFbRuleBroken(
 }
 
 /** ADDFB2 of checked options; an EINVAL names the rule broken when it can be told. */
-export function addFb2(
-  fd: number,
-  fb: CheckedFramebuffer,
-  supportedFormats: () => ReadonlySet<number>,
-): number {
+export function addFb2(fd: number, fb: CheckedFramebuffer, limits: () => ScanoutLimits): number {
   const handles = new Uint32Array(4);
   const pitches = new Uint32Array(4);
   const offsets = new Uint32Array(4);
@@ -163,7 +170,7 @@ export function addFb2(
     return binding.addFb2(fd, fb.width, fb.height, fb.format, fb.flags, handles, pitches, offsets, modifiers);
   } catch (e) {
     if (!(e instanceof KernelError) || e.code !== 'EINVAL') throw e;
-    const hint = addFbRuleBroken(fb, supportedFormats());
+    const hint = addFbRuleBroken(fb, limits());
     if (hint === undefined) throw e;
     throw new KernelError({ errno: e.errno, syscall: e.syscall, request: e.request, hint });
   }

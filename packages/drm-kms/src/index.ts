@@ -30,6 +30,7 @@ export {
   Framebuffer,
   type FramebufferOptions,
   type FramebufferPlane,
+  type ScanoutLimits,
 } from './framebuffer.js';
 export {
   type CustomModeOptions,

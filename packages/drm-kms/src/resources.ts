@@ -51,6 +51,8 @@ export interface Encoder {
   /** The CRTC feeding it now (0: none). */
   crtcId: number;
   possibleCrtcs: number[];
+  /** Encoders that may share a CRTC with it (itself included); connectors whose encoders are not clones cannot. */
+  possibleClones: number[];
 }
 
 export interface Crtc {
@@ -97,12 +99,17 @@ export function connectorTypeName(type: number): string {
   return connectorTypeNames.get(type) ?? `Type${type}`;
 }
 
-/** The CRTC ids a possible_crtcs mask names (bit i: the i-th CRTC of GETRESOURCES). */
+/** The ids a possible_crtcs (or possible_clones) mask names (bit i: the i-th id of GETRESOURCES's list). */
 export function crtcsOfMask(mask: number, crtcIds: readonly number[]): number[] {
   return crtcIds.filter((_, i) => i < 32 && (mask >>> i) & 1);
 }
 
-export function readEncoder(fd: number, id: number, crtcIds: readonly number[]): Encoder {
+export function readEncoder(
+  fd: number,
+  id: number,
+  crtcIds: readonly number[],
+  encoderIds: readonly number[],
+): Encoder {
   const e = binding.getEncoder(fd, id);
   return {
     id: e.id,
@@ -110,6 +117,8 @@ export function readEncoder(fd: number, id: number, crtcIds: readonly number[]):
     typeName: encoderTypeNames.get(e.type) ?? `Type${e.type}`,
     crtcId: e.crtcId,
     possibleCrtcs: crtcsOfMask(e.possibleCrtcs, crtcIds),
+    // possible_clones is a mask of encoder indices, as possible_crtcs is of CRTC indices
+    possibleClones: crtcsOfMask(e.possibleClones, encoderIds),
   };
 }
 
@@ -117,13 +126,14 @@ export function readConnector(
   fd: number,
   id: number,
   crtcIds: readonly number[],
+  encoderIds: readonly number[],
   encoders?: Encoder[],
 ): Connector {
   const c = binding.getConnector(fd, id);
   const typeName = connectorTypeName(c.type);
   const possible = new Set<number>();
   for (const eid of c.encoders) {
-    const enc = encoders?.find((e) => e.id === eid) ?? readEncoder(fd, eid, crtcIds);
+    const enc = encoders?.find((e) => e.id === eid) ?? readEncoder(fd, eid, crtcIds, encoderIds);
     for (const crtc of enc.possibleCrtcs) possible.add(crtc);
   }
   return {
@@ -164,10 +174,10 @@ export function readPlane(fd: number, id: number, crtcIds: readonly number[], pr
 
 export function readResources(fd: number, props: PropertyCache): KmsResources {
   const r: RawResources = binding.getResources(fd);
-  const encoders = r.encoders.map((id) => readEncoder(fd, id, r.crtcs));
+  const encoders = r.encoders.map((id) => readEncoder(fd, id, r.crtcs, r.encoders));
   return {
     crtcs: r.crtcs.map((id) => readCrtc(fd, id, r.crtcs)),
-    connectors: r.connectors.map((id) => readConnector(fd, id, r.crtcs, encoders)),
+    connectors: r.connectors.map((id) => readConnector(fd, id, r.crtcs, r.encoders, encoders)),
     encoders,
     planes: binding.getPlaneResources(fd).map((id) => readPlane(fd, id, r.crtcs, props)),
     fbs: r.fbs,

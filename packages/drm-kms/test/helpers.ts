@@ -40,7 +40,13 @@ export function kernelError(fn: () => unknown): KernelError {
  * An XRGB8888 pattern: each pixel's R, G, B from its position and the seed, X left 0 (what scanout ignores), so
  * a shifted, stale or blank frame cannot match.
  */
-export function drawPattern(target: Buffer, width: number, height: number, pitch: number, seed: number): void {
+export function drawPattern(
+  target: Buffer,
+  width: number,
+  height: number,
+  pitch: number,
+  seed: number,
+): void {
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const o = y * pitch + x * 4;

@@ -32,6 +32,8 @@ describe('vkms resources', () => {
     expect(wb!.possibleCrtcs).toEqual([crtc.id]);
     expect(r.encoders.length).toBe(2); // the Virtual connector's and the writeback connector's
     expect(r.encoders.every((e) => e.possibleCrtcs.includes(crtc.id))).toBe(true);
+    // vkms in 6.1 sets no possible_clones: each encoder clones only itself (so writeback needs the CRTC alone)
+    for (const e of r.encoders) expect(e.possibleClones).toEqual([e.id]);
     expect(r.minWidth).toBe(20);
     expect(r.maxWidth).toBe(8192);
     expect(r.fbs).toEqual([]);
@@ -58,7 +60,18 @@ describe('vkms resources', () => {
     using kms = openVkms();
     const { crtc, plane, connector } = kms.pick();
     const pp = kms.properties(plane);
-    for (const name of ['FB_ID', 'CRTC_ID', 'SRC_X', 'SRC_Y', 'SRC_W', 'SRC_H', 'CRTC_X', 'CRTC_Y', 'CRTC_W', 'CRTC_H'])
+    for (const name of [
+      'FB_ID',
+      'CRTC_ID',
+      'SRC_X',
+      'SRC_Y',
+      'SRC_W',
+      'SRC_H',
+      'CRTC_X',
+      'CRTC_Y',
+      'CRTC_W',
+      'CRTC_H',
+    ])
       expect(pp.has(name), name).toBe(true);
     expect(pp.get('FB_ID')!.kind).toBe('object');
     expect(pp.get('CRTC_X')!.kind).toBe('signed-range');
