@@ -1,7 +1,7 @@
 // Atomic commits: a builder of (object, property, value) triples, property names resolved to ids from the
 // device's read-out, packed into drm_mode_atomic's arrays natively. Blocking commits run on the threadpool (they
 // wait for the hardware); nonblocking ones return at once and, with pageFlipEvent, settle on the flip event.
-import { native, registerHints, type WaitOptions } from '@zcopy/core';
+import { abortReason, checkWaitOptions, native, registerHints, type WaitOptions } from '@zcopy/core';
 import { SyncFile } from '@zcopy/dma-fence';
 import { binding } from './binding.js';
 import type { FlipEvent } from './events.js';
@@ -193,7 +193,9 @@ export class AtomicRequest {
       (testOnly ? A.ATOMIC_TEST_ONLY : 0) |
       (nonblock ? A.ATOMIC_NONBLOCK : 0) |
       (pageFlipEvent ? A.PAGE_FLIP_EVENT : 0);
-    const waitOptions: WaitOptions = { timeoutMs: options.timeoutMs, signal: options.signal };
+    const waitOptions = checkWaitOptions({ timeoutMs: options.timeoutMs, signal: options.signal });
+    // An already-aborted wait must not commit anything.
+    if (waitOptions.signal?.aborted) throw abortReason(waitOptions.signal);
     const crtcs = pageFlipEvent ? this.#host.crtcsOf(this) : new Set<number>();
 
     const { objs, counts, props, values, fenceSlots } = this.#pack();

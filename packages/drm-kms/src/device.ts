@@ -168,9 +168,9 @@ export class KmsDevice extends FdObject implements KmsObjectOwner, AtomicHost {
     return plane;
   }
 
-  /** Framebuffer ids this fd holds (GETRESOURCES lists only the caller's own). */
+  /** Framebuffer ids this fd holds, ascending (GETRESOURCES lists only the caller's own). */
   framebufferIds(): number[] {
-    return binding.getResources(this.fd).fbs;
+    return binding.getResources(this.fd).fbs.sort((a, b) => a - b);
   }
 
   /**
