@@ -57,8 +57,8 @@ export interface AtomicHost {
   nextUserData(): number;
   /** @internal */
   expectFlip(userData: number, crtcs: Set<number>, options: WaitOptions): Promise<FlipEvent[]>;
-  /** @internal Keeps the fd open while a blocking commit runs. */
-  pin(): () => void;
+  /** @internal Keeps the device fd open while a blocking commit runs on the threadpool; returns the unpin. */
+  pinDevice(): () => void;
 }
 
 export function objectId(ref: KmsObjectRef, what = 'object'): number {
@@ -205,7 +205,7 @@ export class AtomicRequest {
     if (testOnly || nonblock) {
       fds = binding.atomicCommit(fd, flags, objs, counts, props, values, fenceSlots, userData);
     } else {
-      const unpin = this.#host.pin();
+      const unpin = this.#host.pinDevice();
       try {
         fds = await binding.atomicCommitBlocking(fd, flags, objs, counts, props, values, fenceSlots, userData)
           .promise;

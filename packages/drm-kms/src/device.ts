@@ -420,6 +420,12 @@ export class KmsDevice extends FdObject implements KmsObjectOwner, AtomicHost {
     return out;
   }
 
+  /** @internal The DrmDevice owns the fd: pinning it defers its close until the threadpool call returns. */
+  pinDevice(): () => void {
+    this.fd; // ClosedError once this device is closed
+    return this.drm.pin();
+  }
+
   /** @internal */
   nextUserData(): number {
     return this.#flips.nextUserData();

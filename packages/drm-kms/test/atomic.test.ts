@@ -16,7 +16,7 @@ function fakeHost(props: Record<number, Record<string, number>>) {
     crtcsOf: () => new Set<number>(),
     nextUserData: () => 1,
     expectFlip: () => Promise.resolve([]),
-    pin: () => () => {},
+    pinDevice: () => () => {},
   };
 }
 
