@@ -62,9 +62,12 @@ export class DemoDisplay {
 
   /** One writeback of the CRTC into `target`; resolves once its out-fence has signalled. */
   async capture(target: DumbFramebuffer): Promise<Capture> {
+    // vkms (6.1) cannot feed its Virtual and writeback connectors from one CRTC at once (no encoder clones): the
+    // writeback takes the Virtual connector off for the capture, and reattach() puts it back on the display.
     const job = await this.kms.writeback(this.output.crtc, target, { timeoutMs: 60_000 });
     try {
       await job.done;
+      await job.reattach();
     } finally {
       job.close();
     }
