@@ -121,7 +121,7 @@ name = "$name"
 type = "$type"
 kernel = "$ZCOPY_KERNEL"
 ramdisk = "$work/ramdisk.cpio"
-extra = "console=hvc0 quiet panic=-1 rdinit=/init initramfs_async=0"
+extra = "console=hvc0 quiet panic=-1 rdinit=/init initramfs_async=0${ZCOPY_DOMU_EXTRA:+ $ZCOPY_DOMU_EXTRA}"
 memory = $mem
 vcpus = $vcpus
 on_poweroff = "destroy"

@@ -137,7 +137,7 @@ async function frontendAllocated(xs: XenStore, report: DemoReport, o: DemoOption
           type: 'pvh',
           agent: 'backend.js',
           name: 'zcopy-backend',
-          attempts: 2,
+          attempts: 3,
           note: o.print,
         }),
       (d) => `domid ${d.domid}`,

@@ -28,6 +28,21 @@ const includes = [
   'xenstore',
 ];
 
+class DomainGone extends Error {}
+
+/** Rejects with DomainGone once the domain no longer exists (crashed during boot: on_crash=destroy). */
+async function whenGone(name: string, signal: AbortSignal): Promise<never> {
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 3000));
+    if (signal.aborted) return new Promise<never>(() => {});
+    const alive = await run('xl', ['domid', name]).then(
+      () => true,
+      () => false,
+    );
+    if (!alive && !signal.aborted) throw new DomainGone(`domain ${name} went away before it was ready`);
+  }
+}
+
 export interface DomU {
   name: string;
   domid: number;
@@ -48,7 +63,7 @@ export interface StartOptions {
   name: string;
   memMiB?: number;
   readyTimeoutMs?: number;
-  /** Boots to try before giving up (a PVH boot under TCG sometimes never starts; see images/README.md). */
+  /** Boots to try before giving up (a PVH boot under TCG sometimes crashes; see images/README.md). */
   attempts?: number;
   note?: (line: string) => void;
 }
@@ -68,19 +83,24 @@ export async function startDomU(xs: XenStore, o: StartOptions): Promise<DomU> {
         () => {},
         () => {},
       );
+    const gone = new AbortController();
     try {
-      const ready = await channel.receive('ready', o.readyTimeoutMs ?? 180_000);
+      const receiving = channel.receive('ready', o.readyTimeoutMs ?? 180_000, gone.signal);
+      receiving.catch(() => {}); // the loser of the race below rejects unobserved once `gone` aborts
+      const ready = await Promise.race([receiving, whenGone(name, gone.signal)]);
       return { name, domid, channel, ready, destroy };
     } catch (e) {
       const tail = await consoleTail(name);
       await destroy();
-      if (!(e instanceof TimeoutError) || attempt >= attempts)
+      if (!(e instanceof TimeoutError || e instanceof DomainGone) || attempt >= attempts)
         throw new Error(
           `domU ${name} (${o.type}) never became ready: ${String(e)}\n--- its console ---\n${tail}`,
         );
       o.note?.(
-        `domU ${name} did not come up (console: ${tail.trim() ? 'see log' : 'empty'}); booting it again`,
+        `domU ${name} did not come up (${String(e)}); booting it again. Its console ended:\n${tail.split('\n').slice(-5).join('\n')}`,
       );
+    } finally {
+      gone.abort();
     }
   }
 }
