@@ -6,8 +6,8 @@
 //              of those refs, copies the frame into its own dumb buffer, then flips.
 // Both sides are dom0 (domid 0 grants to itself and maps its own grants: the same grant hypercalls as across
 // domains, with no per-frame cross-domain signalling to measure). Two buffers, flipped alternately (double
-// buffering); each frame awaits its flip event. Draws: Buffer.fill with the frame's byte, and the demo's
-// drawFrame (packages/cli/dist/demo/pattern.js).
+// buffering); each frame awaits its flip event; frames of the two paths alternate. Draws: Buffer.fill with the
+// frame's byte, and the demo's drawFrame (packages/cli/dist/demo/pattern.js).
 //   node scripts/vm/run.mjs --mode xen -- node packages/cli/bench/run.mjs [--frames N] [--pattern-frames N]
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -80,11 +80,18 @@ const paths = {
 };
 
 const ms = (a, b) => Number(b - a) / 1e6;
-async function measure(path, drawName, frames) {
-  const t = { draw: [], copy: [], flip: [], frame: [], vblanks: [] };
+// Frames of the two paths alternate (ABBA order), so that drift in the guest weighs on both alike.
+async function measure(drawName, frames) {
+  const t = {};
+  for (const path of Object.keys(paths))
+    t[path] = { draw: [], copy: [], flip: [], frame: [], vblanks: [], check: '-' };
+  const order = [];
+  for (let k = 0; k < frames; k++)
+    order.push(...(k % 2 === 0 ? ['zero-copy', 'copy'] : ['copy', 'zero-copy']));
   let lastSeq;
-  for (let i = -warmup; i < frames; i++) {
-    const n = i + warmup + 1;
+  let n = 0;
+  for (const [j, path] of [...Array(warmup).fill('zero-copy'), ...order].entries()) {
+    n++;
     const t0 = process.hrtime.bigint();
     const copy = paths[path](n, draws[drawName]);
     const t1 = process.hrtime.bigint();
@@ -92,19 +99,22 @@ async function measure(path, drawName, frames) {
     const t2 = process.hrtime.bigint();
     const ev = await kms.flip(crtc, fbs[n % 2], { timeoutMs: 10_000 });
     const t3 = process.hrtime.bigint();
-    if (i >= 0) {
-      t.draw.push(ms(t0, t1));
-      t.copy.push(ms(t1, t2));
-      t.flip.push(ms(t2, t3));
-      t.frame.push(ms(t0, t3));
-      if (lastSeq !== undefined) t.vblanks.push(ev.sequence - lastSeq);
+    if (j >= warmup) {
+      const r = t[path];
+      r.draw.push(ms(t0, t1));
+      r.copy.push(ms(t1, t2));
+      r.flip.push(ms(t2, t3));
+      r.frame.push(ms(t0, t3));
+      r.vblanks.push(ev.sequence - lastSeq);
+      // Each path's last frame, read back through the backend's own mapping of the buffer it flipped to.
+      if (r.frame.length === frames) {
+        const seen = beDumb[n % 2].buffer[0];
+        r.check = seen === refByte(drawName, n) ? 'ok' : `differs (${seen})`;
+      }
     }
     lastSeq = ev.sequence;
   }
-  // The last frame's first byte, read through the backend's own mapping of the buffer it flipped to.
-  const n = frames + warmup;
-  const seen = beDumb[n % 2].buffer[0];
-  return { ...t, check: seen === refByte(drawName, n) ? 'ok' : `differs (${seen})` };
+  return t;
 }
 
 function refByte(drawName, n) {
@@ -125,8 +135,8 @@ try {
     ['drawFrame', Number(values['pattern-frames'])],
   ]) {
     if (!(frames > 0)) continue;
-    for (const path of ['zero-copy', 'copy'])
-      results.push({ drawName, path, frames, ...(await measure(path, drawName, frames)) });
+    const t = await measure(drawName, frames);
+    for (const path of ['zero-copy', 'copy']) results.push({ drawName, path, frames, ...t[path] });
   }
 } finally {
   beView.unmap();
@@ -171,7 +181,7 @@ for (const r of results)
     f2(quantile(r.draw, 0.5)),
     f2(quantile(r.copy, 0.5)),
     f2(quantile(r.flip, 0.5)),
-    r.vblanks.length ? f2(r.vblanks.reduce((a, b) => a + b, 0) / r.vblanks.length) : '-',
+    f2(r.vblanks.reduce((a, b) => a + b, 0) / r.vblanks.length),
     (r.path === 'copy' ? frameBytes : 0).toLocaleString('en-US'),
     r.check,
   ]);

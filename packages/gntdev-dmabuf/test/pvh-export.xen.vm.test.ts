@@ -16,7 +16,16 @@ const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
 const packages = resolve(here, '..', '..');
 const domuScript = join(packages, '..', 'scripts', 'vm', 'xen-domu.sh');
-const included = ['core', 'dma-buf', 'balloon-dma', 'gntdev-dmabuf', 'xenstore', 'grant-table', 'drm-prime'];
+const included = [
+  'core',
+  'dma-buf',
+  'balloon-dma',
+  'gntdev-dmabuf',
+  'xenstore',
+  'grant-table',
+  'drm-prime',
+  'cli',
+];
 
 interface Reply<T> {
   ok: boolean;
@@ -31,12 +40,18 @@ async function domainMemMiB(domid: number): Promise<number> {
   return Number(cols[2]);
 }
 
+interface Ready {
+  guestType: string;
+  doctor: { available?: boolean; note?: string; details?: unknown };
+}
+
 describe('export from refs in a PVH backend', () => {
   let xs: XenStore;
   let name: string;
   let base: string;
   let domid: number;
   let sharer: GrantSharer;
+  let ready: Ready;
 
   async function next<T>(key: string, timeoutMs = 60_000): Promise<T> {
     const deadline = Date.now() + timeoutMs;
@@ -80,8 +95,7 @@ describe('export from refs in a PVH backend', () => {
       domid = Number((await run('xl', ['domid', name])).stdout.trim());
       base = `/local/domain/${domid}/data/zcopy-dmabuf`;
       try {
-        const ready = await next<{ guestType: string }>('ready', 120_000);
-        expect(ready.guestType).toBe('PVH');
+        ready = await next<Ready>('ready', 120_000);
         break;
       } catch (e) {
         await run('xl', ['destroy', name]).catch(() => {});
@@ -94,6 +108,12 @@ describe('export from refs in a PVH backend', () => {
     if (name) await run('xl', ['destroy', name]).catch(() => {});
     sharer?.close();
     xs?.close();
+  });
+
+  it('zcopy doctor in the backend: export available, the images’ patches seen, CPU access off', () => {
+    expect(ready.guestType).toBe('PVH');
+    expect(ready.doctor).toMatchObject({ available: true, details: { cpuAccess: 'off' } });
+    expect(ready.doctor.note).toMatch(/zcopy gntdev patches present; CPU access to exports is off/);
   });
 
   it('the frontend’s grants export as a dma-buf: its bytes through the dma-buf, PRIME imports, backings, release', async () => {

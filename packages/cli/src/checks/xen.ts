@@ -6,6 +6,7 @@ import { type Context, readTextOrErrno } from '../system.js';
 import { available, checkNode, unavailable } from './node.js';
 
 const XEN = 'CONFIG_XEN';
+const CPU_ACCESS_PARAM = '/sys/module/xen_gntdev/parameters/dmabuf_cpu_access';
 
 export function xenChecks(ctx: Context): Check[] {
   const node = (id: string, title: string, path: string, option: string | null) =>
@@ -53,11 +54,26 @@ function gntdevDmabuf(ctx: Context, gntdev: Check): Check {
       ),
     );
   const notes: string[] = [];
+  // The zcopy images' gntdev patches (images/README.md) show as this parameter; without them an x86 kernel fails
+  // the export in PVH/HVM too (it asks Xen for GNTMAP_device_map), and its exports offer no CPU access.
+  const param = readTextOrErrno(ctx, CPU_ACCESS_PARAM);
+  const cpuAccess = 'errno' in param ? 'unsupported' : /^[Y1]/.test(param.text.trim()) ? 'on' : 'off';
+  // (On arm64, the seeds' hardware, neither restriction exists: only x86 gets the warning.)
+  if (cpuAccess === 'unsupported' && (process.arch === 'x64' || process.arch === 'ia32'))
+    notes.push(
+      'this kernel lacks the zcopy gntdev patches: on x86 an upstream kernel asks Xen for GNTMAP_device_map, which ' +
+        'Xen refuses in PVH/HVM domains (export fails with EINVAL), and its exports cannot be mmapped or shown by ' +
+        'vkms; see images/README.md',
+    );
+  else
+    notes.push(
+      `zcopy gntdev patches present; CPU access to exports is ${cpuAccess} (xen_gntdev.dmabuf_cpu_access)`,
+    );
   if (ctx.config.state('CONFIG_XEN_GNTDEV_DMABUF') === 'unknown')
     notes.push('no kernel config to read: CONFIG_XEN_GNTDEV_DMABUF not verified');
   if (autoTranslated === null)
     notes.push('domain type unknown (no /sys/hypervisor): export needs PVH or HVM');
-  return available(base, notes.length ? notes.join('; ') : null);
+  return available(base, notes.length ? notes.join('; ') : null, { cpuAccess });
 }
 
 const BALLOON = '/sys/devices/system/xen_memory/xen_memory0';

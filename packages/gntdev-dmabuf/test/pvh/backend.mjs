@@ -34,7 +34,14 @@ async function step(key, fn) {
 }
 
 const dev = GntdevDmabuf.open();
-await putJson(xs, `${base}/ready`, { domid, guestType: guestType() });
+// What `zcopy doctor` says about gntdev dma-buf here, before any export.
+const { doctor } = await import('../../../cli/dist/index.js');
+const check = (await doctor()).checks.find((c) => c.id === 'gntdev-dmabuf');
+await putJson(xs, `${base}/ready`, {
+  domid,
+  guestType: guestType(),
+  doctor: { available: check?.available, note: check?.note, details: check?.details },
+});
 const { refs } = await next('frames');
 let exported;
 let imported;
