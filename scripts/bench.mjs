@@ -17,7 +17,7 @@ if (benches.length === 0) {
   process.exit(1);
 }
 // Benchmarks of Xen interfaces run in dom0 of the Xen guest; the rest in the bare guest.
-const xenOnly = new Set(['grant-table', 'gntdev-dmabuf']);
+const xenOnly = new Set(['grant-table', 'gntdev-dmabuf', 'cli']);
 let failed = false;
 for (const mode of ['bare', 'xen']) {
   const group = benches.filter((p) => xenOnly.has(p) === (mode === 'xen'));
