@@ -55,34 +55,27 @@ await ch.reply('shown', async () => {
   await display.show(scanout);
   return {};
 });
-await ch.reply('captured', async () => {
+// Captures the display and counts the pixels that differ from what the frontend drew.
+async function captureMismatches(content: FrameContent): Promise<{ mismatches: number; pitch: number }> {
   const cap = await display.capture(capture);
-  const mismatches = countMismatches(
-    cap.pixels,
-    cap.pitch,
-    reference(offer),
-    offer.pitch,
-    offer.width,
-    offer.height,
-  );
+  const { pitch, width, height } = offer;
+  return {
+    mismatches: countMismatches(cap.pixels, cap.pitch, reference(content), pitch, width, height),
+    pitch: cap.pitch,
+  };
+}
+await ch.reply('captured', async () => {
+  const { mismatches, pitch } = await captureMismatches(offer);
   const dmabuf = capture.buffer.exportDmaBuf();
   captureRefs = gnt.importToRefs(dmabuf, offer.frontend);
   dmabuf.close();
-  return { mismatches, refs: Array.from(captureRefs.refs), pitch: cap.pitch };
+  return { mismatches, refs: Array.from(captureRefs.refs), pitch };
 });
 
 const second = await ch.receive<FrameContent>('frame2');
 await ch.reply('seen2', async () => {
   const viaDmaBuf = throughDmaBuf(second);
-  const cap = await display.capture(capture);
-  const captured = countMismatches(
-    cap.pixels,
-    cap.pitch,
-    reference(second),
-    offer.pitch,
-    offer.width,
-    offer.height,
-  );
+  const captured = (await captureMismatches(second)).mismatches;
   return { viaDmaBuf, captured };
 });
 
