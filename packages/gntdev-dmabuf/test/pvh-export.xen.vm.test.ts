@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { GrantSharer } from '@zcopy/grant-table';
 import { XenStore } from '@zcopy/xenstore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Domu, listedDomids } from '../../grant-table/test/harness/domu.js';
 // @ts-expect-error: plain JS of the grant-table harness (JSON messages over xenstore)
 import { getJson, putJson } from '../../grant-table/test/harness/rpc.mjs';
 import { PAGE_SIZE } from '../src/index.js';
@@ -185,5 +186,31 @@ describe('export from refs in a PVH backend', () => {
     const rel = await reply<Record<string, unknown>>('released');
     expect(rel).toEqual({ whileHeld: 'TimeoutError', afterClose: 'released', again: 'already-released' });
     frames.unshare();
+  });
+
+  it('a frontend destroyed mid-share: the backend still reads its pages, releases, and nothing is left', async () => {
+    const fe = await Domu.start(xs, 'pv');
+    try {
+      const shared = await fe.call<{ refs: number[]; sha: string }>('share', {
+        peer: domid,
+        count: 4,
+        seed: 7,
+      });
+      await putJson(xs, `${base}/foreign`, { domid: fe.domid, refs: shared.refs });
+      const exp = await reply<{ sha: string }>('foreignExported');
+      expect(exp.sha).toBe(shared.sha);
+      await fe.destroy();
+      await putJson(xs, `${base}/foreignGone`, {});
+      const rel = await reply<{ sha: string; released: string }>('foreignReleased');
+      // Xen keeps a dead domain's granted pages until the last mapping goes: the same bytes, then release.
+      expect(rel).toEqual({ sha: shared.sha, released: 'released' });
+      // With the backend's mapping gone the frontend's remains are freed: no zombie domain.
+      const deadline = Date.now() + 30_000;
+      while ((await listedDomids()).includes(fe.domid) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 500));
+      expect(await listedDomids()).not.toContain(fe.domid);
+    } finally {
+      await fe.destroy().catch(() => {});
+    }
   });
 });

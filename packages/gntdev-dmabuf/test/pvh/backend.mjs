@@ -3,6 +3,7 @@
 // maps the buffer through gntdev's exporter: a holder for the release handshake).
 // Messages go through xenstore with the grant-table harness's JSON helpers; each step's result is a message.
 
+import { createHash } from 'node:crypto';
 import { balloonState } from '../../../balloon-dma/dist/index.js';
 import { KernelError } from '../../../core/dist/index.js';
 import { DrmDevice, listDrmNodes } from '../../../drm-prime/dist/index.js';
@@ -144,6 +145,27 @@ await step('released', async () => {
   r.afterClose = await waiting;
   r.again = await dev.waitReleased(exported, { timeoutMs: 1000 });
   return r;
+});
+
+// A frontend destroyed mid-share: a PV domU's grants exported here; the frontend goes; this side still reads the
+// same pages (Xen keeps them until they are unmapped), then releases, and nothing is left behind.
+const foreign = await next('foreign');
+let fexp;
+let fview;
+const fsha = () => createHash('sha256').update(Buffer.from(fview.arrayBuffer)).digest('hex');
+await step('foreignExported', () => {
+  fexp = dev.exportFromRefs(foreign.domid, foreign.refs);
+  fview = fexp.mmap({ access: 'read' });
+  return { sha: fsha() };
+});
+await next('foreignGone');
+await step('foreignReleased', async () => {
+  const sha = fsha();
+  const waiting = dev.waitReleased(fexp, { timeoutMs: 20_000 });
+  await sleep(200);
+  fview.unmap();
+  fexp.close();
+  return { sha, released: await waiting };
 });
 dev.close();
 xs.close();
