@@ -13,7 +13,9 @@ registerHints('DRM_IOCTL_MODE_ATOMIC', {
   EINVAL:
     'the kernel refused the configuration: an unknown property for the object, a value out of range, a ' +
     'mode change without allowModeset, a plane or connector on a CRTC it cannot use, a framebuffer that does not ' +
-    'fit the plane (the primary plane must cover the whole mode), or a writeback framebuffer not the mode size',
+    'fit the plane (the primary plane must cover the whole mode), a writeback framebuffer not the mode size, or ' +
+    'a framebuffer the driver cannot map for the CPU (vkms composes in software: an imported dma-buf whose ' +
+    'exporter has no vmap, such as a gntdev export from grant refs on upstream Linux)',
   EACCES: 'atomic commits need the DRM master: another fd (this or another process) holds master of the card',
   ENOENT: 'an object id (CRTC, plane, connector, framebuffer, blob) does not exist on this device',
   ERANGE: 'a property value is out of the property range',

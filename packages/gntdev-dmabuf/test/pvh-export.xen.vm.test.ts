@@ -25,6 +25,8 @@ const included = [
   'xenstore',
   'grant-table',
   'drm-prime',
+  'drm-kms',
+  'dma-fence',
   'cli',
 ];
 
@@ -135,6 +137,11 @@ describe('export from refs in a PVH backend', () => {
     // (dom0 cannot map those refs: Xen refuses grants of pages the backend itself maps from a grant.)
     expect(exp.refs).toHaveLength(pages);
     expect(exp.sync).toBe('ok');
+
+    // Upstream behaviour on a display: vkms imports the export, but composing it needs a vmap: EINVAL, explained.
+    const vkms = await reply<{ shown: boolean; code?: string; error?: { message: string } }>('vkmsOff');
+    expect(vkms).toMatchObject({ shown: false, code: 'EINVAL' });
+    expect(vkms.error?.message).toMatch(/cannot map for the CPU.*gntdev export/);
 
     // Read through the dma-buf itself: the frontend's bytes, no copy.
     const contents = await reply<{ cpuAccess: string; pages: string[] }>('contents');

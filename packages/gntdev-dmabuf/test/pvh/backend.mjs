@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { balloonState } from '../../../balloon-dma/dist/index.js';
 import { KernelError } from '../../../core/dist/index.js';
+import { customMode, KmsDevice } from '../../../drm-kms/dist/index.js';
 import { DrmDevice, listDrmNodes } from '../../../drm-prime/dist/index.js';
 import { getJson, putJson } from '../../../grant-table/test/harness/rpc.mjs';
 import { XenStore } from '../../../xenstore/dist/index.js';
@@ -60,6 +61,28 @@ await step('exported', () => {
   exported.withCpuAccess('readwrite', () => {});
   imported = dev.importToRefs(exported, 0);
   return { size: exported.size, refs: Array.from(imported.refs), mmap, cpuAccess, sync: 'ok' };
+});
+// Upstream behaviour on a display: vkms imports the export but cannot compose it (no vmap), and says why.
+await step('vkmsOff', async () => {
+  const kms = KmsDevice.openDriver('vkms');
+  try {
+    const { crtc, connector } = kms.pick();
+    // 64x64 XRGB8888 is exactly the 4 exported pages; vkms takes any mode.
+    const mode = customMode({ width: 64, height: 64 });
+    const handle = kms.drm.importDmaBuf(exported);
+    const fb = kms.addFramebuffer({ buffer: handle, width: 64, height: 64, pitch: 256 });
+    try {
+      await kms.setMode(crtc, connector, mode, fb);
+      return { shown: true };
+    } catch (e) {
+      return { shown: false, error: errorOf(e), code: e.code };
+    } finally {
+      fb.close();
+      handle.close();
+    }
+  } finally {
+    kms.close();
+  }
 });
 // The bytes through the dma-buf itself (mmap of gntdev's exporter, with the patch's CPU access on).
 let view;
