@@ -72,8 +72,18 @@ describe('export from refs in a PVH backend', () => {
         const log = await run('tail', ['-n', '30', `/var/log/xen/console/guest-${name}.log`]).catch(() => ({
           stdout: '',
         }));
+        // Xen's own log says how a guest died (e.g. "d2v0 Triple fault": the TCG crash in images/README.md).
+        const xen = await run('xl', ['dmesg']).then(
+          (r) =>
+            r.stdout
+              .split('\n')
+              .filter((l) => /Triple fault|crash|Dumping Dom|RIP:/.test(l))
+              .slice(-6)
+              .join('\n'),
+          () => '',
+        );
         throw new Error(
-          `${gone ? `the domU went away before '${key}'` : `no '${key}' from the domU within ${timeoutMs} ms`}; console:\n${log.stdout}`,
+          `${gone ? `the domU went away before '${key}'` : `no '${key}' from the domU within ${timeoutMs} ms`}; console:\n${log.stdout}\nxl dmesg:\n${xen}`,
         );
       }
       await new Promise((r) => setTimeout(r, 100));
