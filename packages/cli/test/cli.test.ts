@@ -1,22 +1,10 @@
 // Host: the CLI in-process — `doctor --json` matches the documented schema, the table, usage errors.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { main } from '../src/index.js';
+import { runCli } from './run-cli.js';
 import { assertReportSchema } from './schema.js';
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, {
-    stdout: (t) => {
-      out += t;
-    },
-    stderr: (t) => {
-      err += t;
-    },
-  });
-  return { code, out, err };
-}
+const run = runCli;
 
 describe('zcopy doctor', () => {
   it('--json prints one report in the zcopy-doctor/1 schema', async () => {
