@@ -105,9 +105,10 @@ describe('export from refs in a PVH backend', () => {
       args.push('--', process.execPath, join(here, 'pvh', 'backend.mjs'));
       const { stdout } = await run(domuScript, args);
       name = stdout.trim().split('\n').pop()!;
-      domid = Number((await run('xl', ['domid', name])).stdout.trim());
-      base = `/local/domain/${domid}/data/zcopy-dmabuf`;
       try {
+        // Inside the retry: a guest that crashes at once is gone before its domid is read.
+        domid = Number((await run('xl', ['domid', name])).stdout.trim());
+        base = `/local/domain/${domid}/data/zcopy-dmabuf`;
         ready = await next<Ready>('ready', 120_000);
         break;
       } catch (e) {

@@ -76,8 +76,6 @@ export async function startDomU(xs: XenStore, o: StartOptions): Promise<DomU> {
     for (const p of includes) args.push('--include', join(packagesDir, p));
     args.push('--', process.execPath, join(here, o.agent));
     await run(domuScript, args);
-    const domid = Number((await run('xl', ['domid', name])).stdout.trim());
-    const channel = new Channel(xs, domid);
     const destroy = () =>
       run('xl', ['destroy', name]).then(
         () => {},
@@ -85,6 +83,14 @@ export async function startDomU(xs: XenStore, o: StartOptions): Promise<DomU> {
       );
     const gone = new AbortController();
     try {
+      // Inside the retry: a guest that crashes at once is gone before its domid is read.
+      const domid = await run('xl', ['domid', name]).then(
+        (r) => Number(r.stdout.trim()),
+        () => {
+          throw new DomainGone(`domain ${name} went away right after xl create`);
+        },
+      );
+      const channel = new Channel(xs, domid);
       const receiving = channel.receive('ready', o.readyTimeoutMs ?? 180_000, gone.signal);
       receiving.catch(() => {}); // the loser of the race below rejects unobserved once `gone` aborts
       const ready = await Promise.race([receiving, whenGone(name, gone.signal)]);
