@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The whole test suite, as `npm test` and CI run it:
 //   1. static checks (typecheck, lint)
-//   2. host tests (vitest project 'host')
+//   2. host tests (vitest project 'host'); then the guest images are built or found (with progress), before
+//      anything that has a timeout
 //   3. tests of the VM runner itself (test/rig, node --test: they boot real guests, panicking and hung ones too)
 //   4. the image smoke check (the kernel's own selftests for sync, udmabuf and dma-heaps, in the guest)
 //   5. VM tests (vitest project 'vm', inside our kernel under QEMU; project 'xen' in dom0 of the Xen guest)
@@ -78,7 +79,26 @@ if (!args.has('--vm-only')) {
   record('host', vitestCounts(join(outDir, 'host.json')), host.status);
 }
 
+// Guest images (kernel, initramfs, Xen, domU base, selftests) are built or found here, before any suite that has
+// a timeout: a cold kernel build must never count against a test's time. Their progress goes to stderr.
+let imagesOk = true;
 if (!args.has('--host-only')) {
+  const { ensureImages, imagePath } = await import('./vm/images.mjs');
+  const t0 = Date.now();
+  console.error('\n[test] guest images: building or finding them (cached in ~/.cache/zcopy)');
+  try {
+    await ensureImages('bare');
+    await ensureImages('xen');
+    await imagePath('build-selftests.sh');
+    console.error(`[test] guest images ready in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  } catch (e) {
+    imagesOk = false;
+    console.error(`[test] guest images failed: ${e.message}`);
+    record('guest images', undefined, 1, 'build failed: no VM suite can run');
+  }
+}
+
+if (!args.has('--host-only') && imagesOk) {
   // Runner self-tests: TAP summary lines "# pass N" / "# fail N".
   const rigDir = join(root, 'test', 'rig');
   const rigFiles = existsSync(rigDir)
@@ -172,7 +192,7 @@ if (!args.has('--host-only')) {
   }
 }
 
-if (!args.has('--host-only')) {
+if (!args.has('--host-only') && imagesOk) {
   // The main job, as the README's first command runs it: each step of both directions counts as one test,
   // and each picture it must write as one more (a PNG of the display's size).
   const demoOut = join(outDir, 'demo');

@@ -5,10 +5,14 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { before, test } from 'node:test';
+import { ensureImages } from '../../scripts/vm/images.mjs';
 import { runInVm } from '../../scripts/vm/runner.mjs';
 
-const T = { timeout: 240000 }; // per test, generous for a cold image build check + TCG boot
+// Images first, with no timeout: a cold kernel build takes minutes and must not count against any test below.
+before(() => ensureImages('bare'), { timeout: Number.POSITIVE_INFINITY });
+
+const T = { timeout: 240000 }; // per test: a TCG boot and the job (images are ready, see before())
 const fresh = () => mkdtemp(join(tmpdir(), 'zcopy-rig-'));
 
 /** PIDs of processes whose command line mentions s (QEMU gets outDir in its -fsdev argument). */

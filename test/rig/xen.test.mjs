@@ -2,9 +2,12 @@
 // Slow (a PVH domU alone takes ~20-30 s under TCG). Run: node --test --test-concurrency=1 test/rig/
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { test } from 'node:test';
-import { repoRoot } from '../../scripts/vm/images.mjs';
+import { before, test } from 'node:test';
+import { ensureImages, repoRoot } from '../../scripts/vm/images.mjs';
 import { runInVm } from '../../scripts/vm/runner.mjs';
+
+// Images first, with no timeout: a cold kernel build takes minutes and must not count against any test below.
+before(() => ensureImages('xen'), { timeout: Number.POSITIVE_INFINITY });
 
 const domu = join(repoRoot, 'scripts', 'vm', 'xen-domu.sh');
 

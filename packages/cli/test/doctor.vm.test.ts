@@ -2,6 +2,7 @@
 // virtio-gpu, and Xen support while not running under Xen).
 import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { type Check, type DrmCheckDetails, doctor, type Report } from '../src/index.js';
@@ -14,6 +15,29 @@ function groupId(name: string): number {
     .find((l) => l.startsWith(`${name}:`));
   if (!line) throw new Error(`no group ${name} in /etc/group`);
   return Number(line.split(':')[2]);
+}
+
+/**
+ * Lets every user traverse the directories above `path` for the length of `fn`: the checkout may live under a
+ * private (0700) directory (a `mktemp -d` clone, root's home), which the unprivileged user could not enter. The
+ * guest's root is an overlay whose changes never reach the host, and the modes are put back after.
+ */
+function withPathTraversable<T>(path: string, fn: () => T): T {
+  expect(process.env.ZCOPY_VM_MODE, 'changes directory modes: only inside a guest').toBeTruthy();
+  const changed: [string, number][] = [];
+  try {
+    for (let d = dirname(path); ; d = dirname(d)) {
+      const mode = statSync(d).mode & 0o7777;
+      if ((mode & 0o001) === 0) {
+        chmodSync(d, mode | 0o001);
+        changed.push([d, mode]);
+      }
+      if (d === dirname(d)) break;
+    }
+    return fn();
+  } finally {
+    for (const [d, mode] of changed.reverse()) chmodSync(d, mode);
+  }
 }
 
 const get = (r: Report, id: string): Check => {
@@ -91,13 +115,15 @@ describe('zcopy doctor in the guest', () => {
     chmodSync(heap, 0o660);
     let r: SpawnSyncReturns<string>;
     try {
-      r = spawnSync(process.execPath, [bin, 'doctor', '--json'], {
-        uid: 65534,
-        gid: 65534,
-        encoding: 'utf8',
-        timeout: 60_000,
-        env: { ...process.env, HOME: '/tmp' },
-      });
+      r = withPathTraversable(bin, () =>
+        spawnSync(process.execPath, [bin, 'doctor', '--json'], {
+          uid: 65534,
+          gid: 65534,
+          encoding: 'utf8',
+          timeout: 60_000,
+          env: { ...process.env, HOME: '/tmp' },
+        }),
+      );
     } finally {
       chownSync(heap, saved.uid, saved.gid);
       chmodSync(heap, saved.mode & 0o7777);
