@@ -32,6 +32,7 @@ function shares(outDir, lowers = []) {
 // boots. Round-robin vCPUs do not race; single-threaded jobs measured no slower. Xen guests keep MTTCG: under
 // thread=single, PVH domUs crash (page fault on %gs in the HVM callback entry), 2 of 2; with MTTCG they boot.
 const common = (memMiB, accel) => [
+  ...(process.env.ZCOPY_QEMU_DATA ? ['-L', process.env.ZCOPY_QEMU_DATA] : []), // firmware of another QEMU
   '-accel',
   process.env.ZCOPY_VM_ACCEL ?? accel, // (override for experiments only)
   '-smp',
@@ -110,7 +111,7 @@ export function xenArgs({
   return [
     ...common(memMiB, 'tcg,thread=multi'),
     '-cpu',
-    'qemu64,+svm,+npt', // (+nrip-save: TCG cannot provide it anyway)
+    process.env.ZCOPY_XEN_CPU ?? 'qemu64,+svm,+npt', // (+nrip-save: TCG cannot provide it anyway)
     '-kernel',
     xenHypervisor,
     '-append',

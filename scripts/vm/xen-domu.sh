@@ -8,6 +8,9 @@
 #       --include DIR (repeatable: copied into the domU at the same path)  --cwd DIR (default /)
 #       --env K=V (repeatable)
 #
+# Experiments: ZCOPY_DOMU_EXTRA appends kernel arguments, ZCOPY_DOMU_CFG appends lines to the xl config (e.g.
+# 'tsc_mode="native"').
+#
 # The domU boots the same kernel as dom0 ($ZCOPY_KERNEL) from a ramdisk: the prebuilt base (busybox, node and
 # its libraries: $ZCOPY_DOMU_BASE) plus a cpio made here with the includes, an init and the job. Its console
 # (hvc0) is logged by xenconsoled to /var/log/xen/console/guest-<name>.log; init prints the job's output
@@ -77,7 +80,7 @@ case "$sub" in
     [ "${1:-}" = --timeout ] && timeout=$2
     wait_domu "$name" "$timeout" ;;
   run|start) ;;
-  *) sed -n '2,17p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,20p' "$0" >&2; exit 2 ;;
 esac
 
 type=pv mem=512 vcpus=1 name="zdomu-$$-$RANDOM" timeout=120 cwd=/
@@ -127,6 +130,7 @@ vcpus = $vcpus
 on_poweroff = "destroy"
 on_reboot = "destroy"
 on_crash = "destroy"
+${ZCOPY_DOMU_CFG:-}
 EOF
 stage "xl create"
 [ -e "$LOGDIR/guest-$name.log" ] && rm -f "$LOGDIR/guest-$name.log"
