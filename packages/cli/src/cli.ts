@@ -1,5 +1,6 @@
 // The `zcopy` command: argument parsing and output; the work is doctor() and runDemo().
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { guestType, isDom0 } from '@zcopy/xen';
 import { doctor } from './doctor.js';
 import { formatReport } from './format.js';
 
@@ -88,14 +89,8 @@ async function demoCommand(args: readonly string[], io: Io): Promise<number> {
     io.stderr(`zcopy demo: --out DIR is required\n\n${USAGE}`);
     return 2;
   }
-  let guest = '';
-  try {
-    guest = readFileSync('/sys/hypervisor/guest_type', 'utf8').trim();
-  } catch {}
-  if (
-    !existsSync('/proc/xen/capabilities') ||
-    !readFileSync('/proc/xen/capabilities', 'utf8').includes('control_d')
-  ) {
+  const guest = guestType() ?? '';
+  if (!isDom0()) {
     io.stderr(
       `zcopy demo: this is not Xen dom0${guest ? ` (guest type ${guest})` : ''}. The demo starts domUs and needs ` +
         'the zcopy image; from a clone of the repo, `npm run demo` builds it, boots it under QEMU and runs this.\n',

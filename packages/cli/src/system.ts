@@ -1,6 +1,7 @@
 // What the checks read about this machine: paths (under an optional fake root), opens, mounts, Xen facts.
 import { readFileSync, statSync } from 'node:fs';
 import { Fd } from '@zcopy/core';
+import { CAPABILITIES_PATH, DEVXEN, GUEST_TYPE_PATH } from '@zcopy/xen';
 import type { KernelConfig } from './kconfig.js';
 import type { XenInfo } from './report.js';
 
@@ -86,15 +87,15 @@ const XENFEAT_AUTO_TRANSLATED_PHYSMAP = 2;
 export function readXenInfo(root: string): XenInfo {
   const ctx = { root } as Context;
   const type = readText(ctx, '/sys/hypervisor/type');
-  const caps = readText(ctx, '/proc/xen/capabilities');
+  const caps = readText(ctx, CAPABILITIES_PATH);
   // Not /sys/bus/xen: a Xen-enabled kernel registers it on bare metal too. These exist only in a domain.
   const domain =
     type === 'xen' ||
     caps !== null ||
-    statPath(ctx, '/dev/xen').kind === 'present' ||
+    statPath(ctx, DEVXEN).kind === 'present' ||
     statPath(ctx, '/sys/devices/system/xen_memory').kind === 'present';
   if (!domain) return { domain: false, guestType: null, dom0: false, autoTranslated: null };
-  const guestType = readText(ctx, '/sys/hypervisor/guest_type') || null;
+  const guestType = readText(ctx, GUEST_TYPE_PATH) || null;
   let autoTranslated: boolean | null = null;
   const features = readText(ctx, '/sys/hypervisor/properties/features');
   if (features && /^[0-9a-f]+$/i.test(features)) {

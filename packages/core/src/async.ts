@@ -1,17 +1,15 @@
-// Waits that never block the event loop.
+// Waits that never block the event loop, all made of waitFor (wait.ts).
 // (a) waitFd: uv_poll on the fd, one native poller per fd shared by all its waiters, stopped before the fd closes.
 // (b) runBlocking: a blocking call on the threadpool, pinned to its owner so the fd outlives the call.
-// Both take timeoutMs and an AbortSignal and settle when their owner is closed.
-import { abortReason, type ClosedError, KernelError, TimeoutError } from './errors.js';
-import { type FdLike, FdObject, fdOf } from './fd.js';
+// (c) Pump: a read loop on a non-blocking fd that runs while someone waits for what it reads, and stops
+//     polling when nobody does (so an idle object never holds the event loop open).
+// All take timeoutMs and an AbortSignal and settle when their owner is closed.
+import { abortReason, ClosedError, KernelError, TimeoutError } from './errors.js';
+import { closableOf, type FdLike, FdObject, fdOf, pin } from './fd.js';
 import { type BlockingHandle, type NativePoller, native } from './native.js';
+import { checkWaitOptions, type WaitOptions, waitFor } from './wait.js';
 
-export interface WaitOptions {
-  /** Reject with TimeoutError after this many milliseconds (default: wait forever). */
-  timeoutMs?: number;
-  /** Reject with the signal's reason (an AbortError by default) when it aborts. */
-  signal?: AbortSignal;
-}
+export { checkWaitOptions, type WaitOptions } from './wait.js';
 
 /** libuv poll events. */
 export const PollEvents = {
@@ -20,33 +18,14 @@ export const PollEvents = {
   PRIORITY: native.constants.POLLPRI,
 } as const;
 
-/** Validates WaitOptions (TypeError/RangeError) and returns them normalised. */
-export function checkWaitOptions(opts: WaitOptions | undefined): {
-  timeoutMs: number | undefined;
-  signal: AbortSignal | undefined;
-} {
-  if (opts === undefined) return { timeoutMs: undefined, signal: undefined };
-  if (opts === null || typeof opts !== 'object') throw new TypeError('options must be an object');
-  const { timeoutMs, signal } = opts;
-  if (timeoutMs !== undefined) {
-    if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs))
-      throw new TypeError('timeoutMs must be a number');
-    if (timeoutMs < 0 || timeoutMs > 0x7fffffff)
-      throw new RangeError(`timeoutMs must be within 0..2^31-1, got ${timeoutMs}`);
-  }
-  if (signal !== undefined && !(signal instanceof AbortSignal))
-    throw new TypeError('signal must be an AbortSignal');
-  return { timeoutMs, signal };
-}
-
-interface Waiter {
+interface FdWaiter {
   events: number;
   settle(err: unknown, events?: number): void;
 }
 
 interface Watch {
   poller: NativePoller;
-  waiters: Set<Waiter>;
+  waiters: Set<FdWaiter>;
 }
 
 const watches = new Map<number, Watch>();
@@ -73,7 +52,7 @@ function restart(fd: number, watch: Watch): void {
   watch.poller.start(mask);
 }
 
-function addWaiter(fd: number, waiter: Waiter): void {
+function addWaiter(fd: number, waiter: FdWaiter): void {
   let watch = watches.get(fd);
   if (!watch) {
     watch = {
@@ -92,7 +71,7 @@ function addWaiter(fd: number, waiter: Waiter): void {
   }
 }
 
-function removeWaiter(fd: number, waiter: Waiter): void {
+function removeWaiter(fd: number, waiter: FdWaiter): void {
   const watch = watches.get(fd);
   if (!watch?.waiters.delete(waiter)) return;
   restart(fd, watch);
@@ -123,39 +102,17 @@ export function waitFd(
   } catch (e) {
     return Promise.reject(e);
   }
-  const { timeoutMs, signal } = opts;
-  if (signal?.aborted) return Promise.reject(abortReason(signal));
-
-  return new Promise<number>((resolve, reject) => {
-    let settled = false;
-    let timer: NodeJS.Timeout | undefined;
-    let unsubscribe: (() => void) | undefined;
-    const onAbort = () => waiter.settle(abortReason(signal!));
-    const waiter: Waiter = {
-      events,
-      settle(err, ready) {
-        if (settled) return;
-        settled = true;
-        if (timer) clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        unsubscribe?.();
-        removeWaiter(fd, waiter);
-        if (err) reject(err);
-        else resolve(ready ?? 0);
-      },
-    };
-    try {
-      if (target instanceof FdObject) unsubscribe = target.onceClosed((err) => waiter.settle(err));
+  return waitFor<number>(opts, {
+    what,
+    owner: target instanceof FdObject ? closableOf(target) : undefined,
+    start(w) {
+      const waiter: FdWaiter = {
+        events,
+        settle: (err, ready) => (err ? w.reject(err) : w.resolve(ready ?? 0)),
+      };
       addWaiter(fd, waiter);
-    } catch (e) {
-      unsubscribe?.();
-      settled = true;
-      reject(e);
-      return;
-    }
-    if (timeoutMs !== undefined)
-      timer = setTimeout(() => waiter.settle(new TimeoutError(what, timeoutMs)), timeoutMs);
-    signal?.addEventListener('abort', onAbort, { once: true });
+      return () => removeWaiter(fd, waiter);
+    },
   });
 }
 
@@ -174,53 +131,48 @@ export interface BlockingOptions extends WaitOptions {
   what?: string;
 }
 
+export interface RunBlockingOptions<T> extends BlockingOptions {
+  /**
+   * A result that arrives after the wait was given up (timeout, abort, the owner's close) goes here, e.g. to
+   * close the fds the call made; without it, it is dropped.
+   */
+  late?: (value: T) => void;
+}
+
 /**
  * Runs a native blocking call (a BlockingHandle from an addon) and settles on its result, a timeout, an abort,
  * or the owner's close — whichever comes first. On the last three the call is asked to cancel; a call that
  * cannot cancel finishes on its thread and its result is dropped.
  */
-export function runBlocking<T>(start: () => BlockingHandle<T>, options: BlockingOptions = {}): Promise<T> {
+export function runBlocking<T>(
+  start: () => BlockingHandle<T>,
+  options: RunBlockingOptions<T> = {},
+): Promise<T> {
   let opts: ReturnType<typeof checkWaitOptions>;
   let unpin: (() => void) | undefined;
   let handle: BlockingHandle<T>;
   try {
     opts = checkWaitOptions(options);
     if (opts.signal?.aborted) return Promise.reject(abortReason(opts.signal));
-    unpin = options.owner?.pin();
+    unpin = options.owner ? pin(options.owner) : undefined;
     handle = start();
   } catch (e) {
     unpin?.();
     return Promise.reject(e);
   }
-  const { timeoutMs, signal } = opts;
-  const what = options.what ?? 'blocking call';
-  const owner = options.owner;
-
-  return new Promise<T>((resolve, reject) => {
-    let settled = false;
-    let timer: NodeJS.Timeout | undefined;
-    let unsubscribe: (() => void) | undefined;
-    const finish = (err: unknown, value?: T, cancel = false) => {
-      if (settled) return;
-      settled = true;
-      if (timer) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      unsubscribe?.();
-      if (cancel) handle.cancel();
-      if (err !== undefined) reject(err);
-      else resolve(value as T);
-    };
-    const onAbort = () => finish(abortReason(signal!), undefined, true);
-    handle.promise
-      .then(
-        (v) => finish(undefined, v),
-        (e) => finish(e),
-      )
-      .finally(() => unpin?.());
-    if (owner) unsubscribe = owner.onceClosed((err: ClosedError) => finish(err, undefined, true));
-    if (timeoutMs !== undefined)
-      timer = setTimeout(() => finish(new TimeoutError(what, timeoutMs), undefined, true), timeoutMs);
-    signal?.addEventListener('abort', onAbort, { once: true });
+  return waitFor<T>(opts, {
+    what: options.what ?? 'blocking call',
+    owner: options.owner ? closableOf(options.owner) : undefined,
+    start(w) {
+      let given = false;
+      handle.promise
+        .then((v) => (given ? options.late?.(v) : w.resolve(v)), w.reject)
+        .finally(() => unpin?.());
+      return () => {
+        given = true;
+      };
+    },
+    cancel: () => handle.cancel(),
   });
 }
 
@@ -251,3 +203,75 @@ export const PollFlags = {
   HUP: native.constants.POLL_HUP,
   NVAL: native.constants.POLL_NVAL,
 } as const;
+
+export interface PumpSpec {
+  /** True while someone waits for what the fd brings (a request in flight, a waiter, a listener). */
+  needed(): boolean;
+  /** Reads what the fd has, without blocking, and hands it out; called each time it polls readable. */
+  read(): void;
+  /**
+   * poll or read failed (not the owner's close: its waiters hear of that through their own owner). The loop
+   * has ended; after this returns it starts again only if it is still needed.
+   */
+  failed(err: unknown): void;
+  /** Read once before the first poll, for data that arrived while nobody read (default false). */
+  readFirst?: boolean;
+}
+
+/**
+ * A demand-driven read loop on a non-blocking fd: call update() whenever demand changes (a wait starts or
+ * settles); it polls while spec.needed() and stops (its poller closed) as soon as nobody needs it.
+ */
+export class Pump {
+  readonly #target: FdObject;
+  readonly #spec: PumpSpec;
+  #run: AbortController | undefined;
+
+  constructor(target: FdObject, spec: PumpSpec) {
+    this.#target = target;
+    this.#spec = spec;
+  }
+
+  /** Whether the read loop is running. */
+  get running(): boolean {
+    return this.#run !== undefined;
+  }
+
+  /** Starts the loop when it is needed and not running; stops it when it is no longer needed. */
+  update(): void {
+    if (this.#target.closed || !this.#spec.needed()) {
+      this.stop();
+      return;
+    }
+    if (this.#run) return;
+    const run = new AbortController();
+    this.#run = run;
+    this.#loop(run.signal)
+      .catch((e) => {
+        if (run.signal.aborted || e instanceof ClosedError) return;
+        if (this.#run === run) this.#run = undefined;
+        this.#spec.failed(e);
+        this.update();
+      })
+      .finally(() => {
+        if (this.#run !== run) return;
+        this.#run = undefined;
+        if (!run.signal.aborted) this.update();
+      });
+  }
+
+  /** Stops the loop (its poll wait is aborted and the poller closes). */
+  stop(): void {
+    this.#run?.abort();
+    this.#run = undefined;
+  }
+
+  async #loop(signal: AbortSignal): Promise<void> {
+    if (this.#spec.readFirst) this.#spec.read();
+    while (!signal.aborted) {
+      await waitReadable(this.#target, { signal });
+      if (signal.aborted) return;
+      this.#spec.read();
+    }
+  }
+}

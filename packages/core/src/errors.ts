@@ -14,6 +14,24 @@ export interface KernelErrorInfo {
   hint?: string;
 }
 
+/** What a hint function is given: the failure, its errno's name, and the context of the call that failed. */
+export interface HintInput {
+  errno: number;
+  code: string;
+  syscall: string;
+  request: string | undefined;
+  path: string | undefined;
+  /** What withErrorContext() said about the call (its arguments), or undefined. */
+  context: Readonly<Record<string, unknown>> | undefined;
+}
+
+/**
+ * What an errno means for a request: a sentence, or a function that makes it from the failure and the call's
+ * context (a sysfs value, the domain type, the arguments). A function that returns undefined passes the
+ * question on (to an older registration for the same key, then to the syscall's and the generic table).
+ */
+export type Hint = string | ((input: HintInput) => string | undefined);
+
 const errnoMap = getSystemErrorMap();
 
 // Linux errnos that drivers return but libuv (so Node) has no name for.
@@ -45,12 +63,16 @@ export function errnoNumber(name: string): number {
   throw new RangeError(`unknown errno name ${name}`);
 }
 
-// Hints by "request:CODE", "syscall:CODE" or "*:CODE"; packages add their kernel's rules.
-// Kept on globalThis: every copy of this module (vitest isolates modules per test file) shares one table.
-const hintsKey = Symbol.for('zcopy.kernelErrorHints');
+// Hints by "request:CODE", "syscall:CODE" or "*:CODE", newest registration first; packages add their kernel's
+// rules. Kept on globalThis: every copy of this module (vitest isolates modules per test file) shares one
+// table, and one stack of call contexts.
+const hintsKey = Symbol.for('zcopy.kernelErrorHints.v2');
+const contextKey = Symbol.for('zcopy.kernelErrorContext');
 const globalRecord = globalThis as Record<symbol, unknown>;
-globalRecord[hintsKey] ??= new Map<string, string>();
-const hints = globalRecord[hintsKey] as Map<string, string>;
+globalRecord[hintsKey] ??= new Map<string, Hint[]>();
+globalRecord[contextKey] ??= [];
+const hints = globalRecord[hintsKey] as Map<string, Hint[]>;
+const contexts = globalRecord[contextKey] as Record<string, unknown>[];
 for (const [k, v] of [
   [
     'open:ENOENT',
@@ -73,7 +95,7 @@ for (const [k, v] of [
   ['mmap:ENODEV', 'this fd cannot be memory-mapped'],
   ['mmap:EACCES', 'the fd was not opened with the access the mapping asks for'],
 ] as const) {
-  if (!hints.has(k)) hints.set(k, v);
+  if (!hints.has(k)) hints.set(k, [v]);
 }
 
 // Brands: `instanceof` holds across copies of this module, which each define their own classes.
@@ -84,17 +106,69 @@ function branded(value: unknown, name: string): boolean {
   );
 }
 
-/** Register what an errno means for a request (or syscall): shown in KernelError messages. */
-export function registerHints(requestOrSyscall: string, table: Record<string, string>): void {
-  for (const [code, text] of Object.entries(table)) hints.set(`${requestOrSyscall}:${code}`, text);
+/**
+ * Register what an errno means for a request (or syscall, or '*'): shown in KernelError messages. A string
+ * registered again for the same key replaces the earlier one; a function goes before the earlier ones and may
+ * pass (return undefined). One table for every package: errors are built in one place, the KernelError
+ * constructor, whether native code or TS raises them.
+ */
+export function registerHints(requestOrSyscall: string, table: Record<string, Hint>): void {
+  for (const [code, hint] of Object.entries(table)) {
+    const key = `${requestOrSyscall}:${code}`;
+    const list = hints.get(key) ?? [];
+    if (typeof hint === 'string') hints.set(key, [...list.filter((h) => typeof h !== 'string'), hint]);
+    // The same function from another copy of a package's module replaces its earlier self.
+    else hints.set(key, [hint, ...list.filter((h) => typeof h === 'string' || String(h) !== String(hint))]);
+  }
 }
 
-function hintFor(info: KernelErrorInfo, code: string): string | undefined {
+/**
+ * Runs `fn` with `context` (the call's arguments, e.g. { size }) visible to the hint functions of every
+ * KernelError made while it runs (native code raises them synchronously, so the ioctl's failure sees it).
+ * Two keys mean something to the core itself: `path` names the file of a failure that has none, and `hint`, a
+ * Hint function, is asked first (for a rule only this call knows).
+ */
+export function withErrorContext<T>(context: Record<string, unknown>, fn: () => T): T {
+  contexts.push(context);
+  try {
+    return fn();
+  } finally {
+    contexts.pop();
+  }
+}
+
+function lookup(key: string, input: HintInput): string | undefined {
+  for (const h of hints.get(key) ?? []) {
+    const text = typeof h === 'string' ? h : h(input);
+    if (text !== undefined) return text;
+  }
+  return undefined;
+}
+
+function currentContext(): Record<string, unknown> | undefined {
+  return contexts.length > 0 ? Object.assign({}, ...contexts) : undefined;
+}
+
+function hintFor(
+  info: KernelErrorInfo,
+  code: string,
+  context: Record<string, unknown> | undefined,
+): string | undefined {
+  if (info.hint !== undefined) return info.hint;
+  const own = context?.hint;
+  const input: HintInput = {
+    errno: info.errno,
+    code,
+    syscall: info.syscall,
+    request: info.request,
+    path: info.path,
+    context,
+  };
   return (
-    info.hint ??
-    (info.request ? hints.get(`${info.request}:${code}`) : undefined) ??
-    hints.get(`${info.syscall}:${code}`) ??
-    hints.get(`*:${code}`)
+    (typeof own === 'function' ? (own as (i: HintInput) => string | undefined)(input) : undefined) ??
+    (info.request ? lookup(`${info.request}:${code}`, input) : undefined) ??
+    lookup(`${info.syscall}:${code}`, input) ??
+    lookup(`*:${code}`, input)
   );
 }
 
@@ -106,7 +180,13 @@ export class KernelError extends Error {
   readonly request: string | undefined;
   readonly path: string | undefined;
 
-  constructor(info: KernelErrorInfo) {
+  constructor(given: KernelErrorInfo) {
+    const context = currentContext();
+    // A context's `path` names the file of a failure that has none of its own (e.g. an mmap of a device).
+    const info =
+      given.path === undefined && typeof context?.path === 'string'
+        ? { ...given, path: context.path }
+        : given;
     const code = errnoName(info.errno);
     const what = info.request
       ? `${info.syscall} ${info.request}`
@@ -114,7 +194,7 @@ export class KernelError extends Error {
         ? `${info.syscall} ${info.path}`
         : info.syscall;
     const desc = errnoEntry(info.errno)?.[1] ?? 'unknown error';
-    const hint = hintFor(info, code);
+    const hint = hintFor(info, code, context);
     super(`${what} failed: ${code} (${desc})${hint ? `: ${hint}` : ''}`);
     this.errno = info.errno;
     this.code = code;

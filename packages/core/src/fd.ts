@@ -1,6 +1,8 @@
 // The fd-owning base every zcopy object extends.
 // Owned fds are closed by close()/[Symbol.dispose]; borrowed fds never are. A FinalizationRegistry is the
 // safety net: an owned object collected without close() gets its fd closed and a process warning naming its type.
+
+import { type Closable, CloseNotifier } from './closer.js';
 import { ClosedError } from './errors.js';
 import { native } from './native.js';
 
@@ -42,12 +44,16 @@ export interface FdObjectOptions {
   owned: boolean;
 }
 
+// Set by FdObject's static block: they reach its private state for the functions below.
+let onceClosedOf: (obj: FdObject, listener: (err: unknown) => void) => () => void;
+let pinOf: (obj: FdObject) => () => void;
+
 export abstract class FdObject implements Disposable {
   #fd: number;
   #closed = false;
   #pins = 0;
   #closeDeferred = false;
-  #closeListeners = new Set<(err: ClosedError) => void>();
+  readonly #closing = new CloseNotifier();
   readonly #token = {};
   readonly owned: boolean;
 
@@ -75,12 +81,8 @@ export abstract class FdObject implements Disposable {
     if (this.#closed) return;
     this.#closed = true;
     leaks.unregister(this.#token);
-    if (this.#closeListeners.size > 0) {
-      const err = new ClosedError(this.constructor.name); // only when someone waits: close() is a hot path
-      const listeners = [...this.#closeListeners];
-      this.#closeListeners.clear();
-      for (const listener of listeners) listener(err);
-    }
+    // The error is made only when someone waits: close() is a hot path.
+    this.#closing.close(() => new ClosedError(this.constructor.name));
     this.onClose();
     if (!this.owned) return;
     if (this.#pins > 0) this.#closeDeferred = true;
@@ -107,28 +109,47 @@ export abstract class FdObject implements Disposable {
   /** Subclass hook, run once by close() before the fd is closed. */
   protected onClose(): void {}
 
-  /** @internal Calls `listener` once when this object is closed; returns the unsubscribe function. */
-  onceClosed(listener: (err: ClosedError) => void): () => void {
-    if (this.#closed) throw new ClosedError(this.constructor.name);
-    this.#closeListeners.add(listener);
-    return () => this.#closeListeners.delete(listener);
-  }
-
-  /** @internal Keeps the fd open while a blocking call uses it; returns the unpin function. */
-  pin(): () => void {
-    if (this.#closed) throw new ClosedError(this.constructor.name);
-    this.#pins++;
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      this.#pins--;
-      if (this.#pins === 0 && this.#closeDeferred) {
-        this.#closeDeferred = false;
-        native.close(this.#fd);
-      }
+  static {
+    onceClosedOf = (obj, listener) => {
+      if (obj.#closed) throw new ClosedError(obj.constructor.name);
+      return obj.#closing.onceClosed(listener);
+    };
+    pinOf = (obj) => {
+      if (obj.#closed) throw new ClosedError(obj.constructor.name);
+      obj.#pins++;
+      let done = false;
+      return () => {
+        if (done) return;
+        done = true;
+        obj.#pins--;
+        if (obj.#pins === 0 && obj.#closeDeferred) {
+          obj.#closeDeferred = false;
+          native.close(obj.#fd);
+        }
+      };
     };
   }
+}
+
+/**
+ * Calls `listener` once, with a ClosedError, when `obj` is closed; returns the unsubscribe function.
+ * ClosedError at once when it is closed already. (For addon authors: @zcopy/core/internal.)
+ */
+export function onceClosed(obj: FdObject, listener: (err: unknown) => void): () => void {
+  return onceClosedOf(obj, listener);
+}
+
+/**
+ * Keeps `obj`'s fd open while a blocking call uses it: close() then settles waiters at once but closes the fd
+ * only once every pin is released. Returns the unpin function (idempotent).
+ */
+export function pin(obj: FdObject): () => void {
+  return pinOf(obj);
+}
+
+/** An FdObject as a Closable (what waitFor and Pump take as an owner). */
+export function closableOf(obj: FdObject): Closable {
+  return { onceClosed: (listener) => onceClosedOf(obj, listener) };
 }
 
 /** A plain owned or borrowed fd. */
@@ -157,5 +178,64 @@ export class Fd extends FdObject {
   /** Bytes ready to read (FIONREAD). */
   bytesReadable(): number {
     return native.fionread(this.fd);
+  }
+}
+
+/**
+ * Takes a new fd the kernel just returned (from an ioctl, an open): `adopt` wraps it, then `setup` (optional)
+ * finishes the object. Whatever fails closes what exists by then — the bare fd, or the object — and rethrows,
+ * so a new fd is never leaked.
+ */
+export function adoptOrClose<T extends Disposable>(
+  fd: number,
+  adopt: (fd: number) => T,
+  setup?: (obj: T) => void,
+): T {
+  let obj: T;
+  try {
+    obj = adopt(fd);
+  } catch (e) {
+    closeQuietly(fd);
+    throw e;
+  }
+  if (setup) {
+    try {
+      setup(obj);
+    } catch (e) {
+      obj[Symbol.dispose]();
+      throw e;
+    }
+  }
+  return obj;
+}
+
+/** adoptOrClose for several new fds at once (negative entries are skipped): all or none, every fd accounted for. */
+export function adoptAllOrClose<T extends Disposable>(fds: readonly number[], adopt: (fd: number) => T): T[] {
+  const out: T[] = [];
+  let failure: { error: unknown } | undefined;
+  for (const fd of fds) {
+    if (fd < 0) continue;
+    if (failure) {
+      closeQuietly(fd);
+      continue;
+    }
+    try {
+      out.push(adoptOrClose(fd, adopt));
+    } catch (e) {
+      failure = { error: e };
+    }
+  }
+  if (failure) {
+    for (const obj of out) obj[Symbol.dispose]();
+    throw failure.error;
+  }
+  return out;
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    native.close(fd);
+  } catch {
+    // not ours to report: the adopt failure is
   }
 }

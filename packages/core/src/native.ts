@@ -1,7 +1,7 @@
 // Typed view of the core addon (raw bindings: numbers in, numbers out; no policy here).
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadBinding } from './binding.js';
+import { loadBinding } from './load-binding.js';
 
 export interface NativePoller {
   start(events: number): void;

@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ClosedError, errnoName, errnoNumber, Fd, KernelError, Memfd, registerHints } from '../src/index.js';
+import { ClosedError, errnoName, errnoNumber, Fd, KernelError, Memfd } from '../src/index.js';
+import { registerHints, withErrorContext } from '../src/internal.js';
 
 describe('KernelError from real failing syscalls', () => {
   it('open of a missing device node: ENOENT with path and syscall', () => {
@@ -55,6 +56,39 @@ describe('KernelError from real failing syscalls', () => {
     expect(k.message).toBe(
       'ioctl ZCOPY_TEST_REQUEST failed: EINVAL (invalid argument): the test request needs a page-aligned size',
     );
+  });
+
+  it('a hint can be a function of the failure and the call context; undefined passes to the next one', () => {
+    registerHints('ZCOPY_TEST_FN', { EINVAL: 'the generic rule' });
+    registerHints('ZCOPY_TEST_FN', {
+      EINVAL: (i) => (i.context?.size === 0 ? `size 0 is refused (${i.code}, errno ${i.errno})` : undefined),
+    });
+    const made = () => new KernelError({ errno: 22, syscall: 'ioctl', request: 'ZCOPY_TEST_FN' });
+    expect(made().message).toMatch(/: the generic rule$/);
+    expect(withErrorContext({ size: 0 }, made).message).toMatch(/: size 0 is refused \(EINVAL, errno 22\)$/);
+    expect(withErrorContext({ size: 4096 }, made).message).toMatch(/: the generic rule$/);
+    // The context is gone once the call returns, also when it threw.
+    expect(() =>
+      withErrorContext({ size: 0 }, () => {
+        throw made();
+      }),
+    ).toThrow(/size 0 is refused/);
+    expect(made().message).toMatch(/: the generic rule$/);
+    // A context's path names the file of a failure that has none.
+    const k = withErrorContext(
+      { path: '/dev/zcopy-test' },
+      () => new KernelError({ errno: 22, syscall: 'mmap' }),
+    );
+    expect(k.path).toBe('/dev/zcopy-test');
+    expect(k.message).toMatch(/^mmap \/dev\/zcopy-test failed: EINVAL/);
+    // A context's own hint function goes first, and may pass.
+    const own = (code: string) =>
+      withErrorContext(
+        { hint: (i: { code: string }) => (i.code === code ? 'only this call knows' : undefined) },
+        made,
+      );
+    expect(own('EINVAL').message).toMatch(/: only this call knows$/);
+    expect(own('ENOENT').message).toMatch(/: the generic rule$/);
   });
 
   it('errno names come from Node', () => {

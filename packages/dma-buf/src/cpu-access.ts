@@ -1,7 +1,7 @@
 // CPU-access brackets (DMA_BUF_IOCTL_SYNC). Between start and end the exporter keeps the CPU's view of the
 // buffer coherent (cache invalidate at start, clean at end); access outside a bracket may read stale lines or
 // lose writes on non-coherent hardware, which is the bug behind the ION uncached-buffer thread.
-import { binding } from './binding.js';
+import { binding } from './native.js';
 
 /** What the CPU will do between start and end. */
 export type CpuAccess = 'read' | 'write' | 'readwrite';

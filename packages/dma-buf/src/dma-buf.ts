@@ -2,20 +2,11 @@
 // Owned (adopt) or borrowed (borrow) fd; mappings made here are unmapped at close, and CPU-access brackets still
 // open at close are ended. The fd stays public (`fd`) so other packages can issue their own dma-buf ioctls on
 // it (e.g. sync-file export/import in @zcopy/dma-fence).
-import {
-  type FdLike,
-  FdObject,
-  type FdObjectOptions,
-  fdOf,
-  KernelError,
-  type MapAccess,
-  Mapping,
-  native,
-  registerHints,
-} from '@zcopy/core';
-import { binding } from './binding.js';
+import { type FdLike, FdObject, type FdObjectOptions, fdOf, type MapAccess, Mapping } from '@zcopy/core';
+import { type HintInput, native, registerHints, withErrorContext } from '@zcopy/core/internal';
 import { type CpuAccess, CpuAccessScope, runScoped, syncFlags } from './cpu-access.js';
 import { type DmaBufInfo, readDmaBufInfo } from './fdinfo.js';
+import { binding } from './native.js';
 
 /** Longest name DMA_BUF_SET_NAME takes, in UTF-8 bytes (DMA_BUF_NAME_LEN minus the NUL). */
 export const DMA_BUF_NAME_MAX = binding.constants.DMA_BUF_NAME_LEN - 1;
@@ -151,16 +142,12 @@ export class DmaBuf extends FdObject {
       throw new RangeError(`length must be a positive integer, got ${length}`);
     if (offset + length > size)
       throw new RangeError(`offset + length (${offset} + ${length}) exceeds the buffer's ${size} bytes`);
-    let mapping: Mapping;
-    try {
-      mapping = Mapping.map(fd, length, { access: options.access ?? 'readwrite', offset, shared: true }, () =>
+    // An mmap failure carries this buffer's rule for its errno (an exporter's subclass may know better).
+    const mapping: Mapping = withErrorContext({ hint: ({ code }: HintInput) => this.mmapHint(code) }, () =>
+      Mapping.map(fd, length, { access: options.access ?? 'readwrite', offset, shared: true }, () =>
         this.#mappings.delete(mapping),
-      );
-    } catch (e) {
-      const hint = e instanceof KernelError ? this.mmapHint(e.code) : undefined;
-      if (!(e instanceof KernelError) || hint === undefined) throw e;
-      throw new KernelError({ errno: e.errno, syscall: e.syscall, path: e.path, hint });
-    }
+      ),
+    );
     this.#mappings.add(mapping);
     return mapping;
   }

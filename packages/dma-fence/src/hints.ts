@@ -1,5 +1,5 @@
 // What each errno means for the ioctls of this package: KernelError messages say the rule.
-import { registerHints } from '@zcopy/core';
+import { type HintInput, registerHints } from '@zcopy/core/internal';
 
 registerHints('SYNC_IOC_MERGE', {
   ENOENT: 'the fd to merge with is not a sync_file (merge takes two sync_file fds)',
@@ -27,3 +27,7 @@ registerHints('DMA_BUF_IOCTL_IMPORT_SYNC_FILE', {
 export const SW_SYNC_MISSING =
   'sw_sync lives in debugfs: mount it (mount -t debugfs none /sys/kernel/debug) on a kernel built with ' +
   'CONFIG_SW_SYNC, and open it as root';
+
+// Opening sw_sync (SwSyncTimeline.open runs with { swSync: true } as its context).
+const swSyncOpen = ({ context }: HintInput) => (context?.swSync ? SW_SYNC_MISSING : undefined);
+registerHints('open', { ENOENT: swSyncOpen, EACCES: swSyncOpen, EPERM: swSyncOpen });

@@ -1,7 +1,7 @@
 // Typed view of the dma-fence addon (raw bindings: numbers in, numbers out; no policy here).
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadBinding } from '@zcopy/core';
+import { loadBinding } from '@zcopy/core/internal';
 import './hints.js';
 
 export interface RawFenceInfo {

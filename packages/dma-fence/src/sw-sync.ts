@@ -1,8 +1,9 @@
 // sw_sync: software timelines from debugfs. FOR TESTS AND DEBUGGING ONLY: the kernel warns that misuse can
 // deadlock drivers waiting on these fences, and the interface is not UAPI (it needs debugfs and root).
 import { constants } from 'node:fs';
-import { native as core, FdObject, KernelError } from '@zcopy/core';
-import { SW_SYNC_MISSING } from './hints.js';
+import { FdObject } from '@zcopy/core';
+import { adoptOrClose, native as core, withErrorContext } from '@zcopy/core/internal';
+import './hints.js';
 import { binding } from './native.js';
 import { checkFenceName, ownNewSyncFile, type SyncFile } from './sync-file.js';
 
@@ -19,15 +20,9 @@ export class SwSyncTimeline extends FdObject {
 
   static open(path: string = SW_SYNC_PATH): SwSyncTimeline {
     if (typeof path !== 'string') throw new TypeError('path must be a string');
-    let fd: number;
-    try {
-      fd = core.open(path, constants.O_RDWR);
-    } catch (e) {
-      if (e instanceof KernelError && ['ENOENT', 'EACCES', 'EPERM'].includes(e.code))
-        throw new KernelError({ errno: e.errno, syscall: 'open', path, hint: SW_SYNC_MISSING });
-      throw e;
-    }
-    return new SwSyncTimeline(fd);
+    // ENOENT, EACCES, EPERM: the hint says where sw_sync lives (hints.ts).
+    const fd = withErrorContext({ swSync: true }, () => core.open(path, constants.O_RDWR));
+    return adoptOrClose(fd, (n) => new SwSyncTimeline(n));
   }
 
   /**

@@ -1,9 +1,6 @@
 // SyncFile: an fd standing for one or more dma-fences, readable (POLLIN) once all of them have signalled.
 // Async waits go through @zcopy/core's uv_poll (never a thread per wait, never the event loop blocked).
 import {
-  abortReason,
-  checkWaitOptions,
-  native as core,
   errnoNumber,
   type FdLike,
   FdObject,
@@ -15,6 +12,7 @@ import {
   type WaitOptions,
   waitFd,
 } from '@zcopy/core';
+import { abortReason, adoptOrClose, checkWaitOptions, native as core } from '@zcopy/core/internal';
 import { binding } from './native.js';
 import { decodeStatus, type FenceStatus, type SettledStatus } from './status.js';
 
@@ -169,10 +167,5 @@ export class SyncFile extends FdObject {
 
 /** Wrap an fd the addon just created (merge, export, createFence) as an owned SyncFile. */
 export function ownNewSyncFile(fd: number): SyncFile {
-  try {
-    return construct(core.adopt(fd), { owned: true });
-  } catch (e) {
-    core.close(fd);
-    throw e;
-  }
+  return adoptOrClose(fd, (n) => construct(core.adopt(n), { owned: true }));
 }

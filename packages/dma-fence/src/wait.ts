@@ -1,13 +1,7 @@
 // Waits on several fences at once, from any driver: each fence is a uv_poll on its own fd, so unlike the
 // kernel's dma_fence_wait_any_timeout there is no restriction on where the fences come from.
-import {
-  abortReason,
-  checkWaitOptions,
-  type FdLike,
-  fdOf,
-  TimeoutError,
-  type WaitOptions,
-} from '@zcopy/core';
+import { type FdLike, fdOf, type WaitOptions } from '@zcopy/core';
+import { waitFor } from '@zcopy/core/internal';
 import type { SettledStatus } from './status.js';
 import { fenceStatus, signaledAtNs, waitFence } from './sync-file.js';
 
@@ -25,30 +19,22 @@ function checkFences<T extends FdLike>(fences: readonly T[], what: string): read
 }
 
 /**
- * Runs `body` with one AbortSignal that fires on the caller's timeout or abort, and always fires once `body`
- * settles: the per-fence waits still pending then stop (their pollers close) instead of lingering.
+ * Runs `body` with one AbortSignal that fires once the group's wait is over — it settled, timed out, was
+ * aborted — so the per-fence waits still pending then stop (their pollers close) instead of lingering.
  */
-async function grouped<R>(
+function grouped<R>(
   what: string,
   options: WaitOptions | undefined,
   body: (signal: AbortSignal) => Promise<R>,
-) {
-  const { timeoutMs, signal } = checkWaitOptions(options);
-  if (signal?.aborted) throw abortReason(signal);
-  const inner = new AbortController();
-  const onAbort = () => inner.abort(abortReason(signal!));
-  signal?.addEventListener('abort', onAbort, { once: true });
-  const timer =
-    timeoutMs === undefined
-      ? undefined
-      : setTimeout(() => inner.abort(new TimeoutError(what, timeoutMs)), timeoutMs);
-  try {
-    return await body(inner.signal);
-  } finally {
-    if (timer) clearTimeout(timer);
-    signal?.removeEventListener('abort', onAbort);
-    inner.abort();
-  }
+): Promise<R> {
+  return waitFor<R>(options, {
+    what,
+    start(w) {
+      const inner = new AbortController();
+      body(inner.signal).then(w.resolve, w.reject);
+      return () => inner.abort();
+    },
+  });
 }
 
 /** Resolves with every fence's final status once all have signalled (a fence that failed is { state: 'error' }). */

@@ -1,18 +1,31 @@
 // /dev/dma_heap/<name>: the upstream successor of Android's ION. Each heap node hands out dma-bufs of its kind
 // of memory ('system': any pages; a CMA heap: physically contiguous pages from the CMA area).
 import { constants as fsConstants, readdirSync } from 'node:fs';
-import { FdObject, KernelError, native, registerHints } from '@zcopy/core';
+import { FdObject } from '@zcopy/core';
+import { adoptOrClose, native, registerHints, withErrorContext } from '@zcopy/core/internal';
 import { checkDmaBufName, DmaBuf } from '@zcopy/dma-buf';
-import { binding } from './binding.js';
+import { binding } from './native.js';
 
 export const DMA_HEAP_DIR = '/dev/dma_heap';
 
-const allocHints = {
-  EINVAL:
-    'the heap refused the request: the size must be greater than 0, heap flags 0, fd flags O_CLOEXEC and an access mode',
+registerHints('DMA_HEAP_IOCTL_ALLOC', {
+  EINVAL: ({ context }) =>
+    context?.size === 0
+      ? 'the size must be greater than 0'
+      : 'the heap refused the request: the size must be greater than 0, heap flags 0, fd flags O_CLOEXEC and an ' +
+        'access mode',
   ENOMEM: 'the heap has no memory for this size (a CMA heap can only give out what its reserved area holds)',
-};
-registerHints('DMA_HEAP_IOCTL_ALLOC', allocHints);
+});
+// A missing heap node: say which heaps there are (open() of a heap runs with { heapDir } as its context).
+registerHints('open', {
+  ENOENT: ({ context, path }) => {
+    if (typeof context?.heapDir !== 'string') return undefined;
+    const heaps = listHeaps(context.heapDir);
+    return heaps.length
+      ? `no heap named '${path?.slice(context.heapDir.length + 1)}'; this kernel has: ${heaps.join(', ')}`
+      : 'this kernel offers no dma-heaps (CONFIG_DMABUF_HEAPS with the system or CMA heap)';
+  },
+});
 
 /** How the new dma-buf fd is opened: what its mappings may do. */
 export type HeapAccess = 'readwrite' | 'read' | 'write';
@@ -68,18 +81,8 @@ export class DmaHeap extends FdObject {
   static open(name: string, dir = DMA_HEAP_DIR): DmaHeap {
     checkHeapName(name);
     const path = `${dir}/${name}`;
-    try {
-      return new DmaHeap(native.open(path, fsConstants.O_RDONLY), name);
-    } catch (e) {
-      if (e instanceof KernelError && e.code === 'ENOENT') {
-        const heaps = listHeaps(dir);
-        const hint = heaps.length
-          ? `no heap named '${name}'; this kernel has: ${heaps.join(', ')}`
-          : 'this kernel offers no dma-heaps (CONFIG_DMABUF_HEAPS with the system or CMA heap)';
-        throw new KernelError({ errno: e.errno, syscall: 'open', path, hint });
-      }
-      throw e;
-    }
+    const fd = withErrorContext({ heapDir: dir }, () => native.open(path, fsConstants.O_RDONLY));
+    return adoptOrClose(fd, (n) => new DmaHeap(n, name));
   }
 
   /**
@@ -94,28 +97,13 @@ export class DmaHeap extends FdObject {
     if (mode === undefined)
       throw new TypeError(`access must be 'readwrite', 'read' or 'write', got ${String(access)}`);
     const name = options.name === undefined ? undefined : checkDmaBufName(options.name);
-    let fd: number;
-    try {
-      fd = binding.alloc(this.fd, size, mode);
-    } catch (e) {
-      if (size === 0 && e instanceof KernelError && e.code === 'EINVAL')
-        throw new KernelError({
-          errno: e.errno,
-          syscall: e.syscall,
-          request: e.request,
-          hint: 'the size must be greater than 0',
-        });
-      throw e;
-    }
-    let buf: DmaBuf | undefined;
-    try {
-      buf = DmaBuf.adopt(fd);
-      if (name !== undefined) buf.name = name;
-      return buf;
-    } catch (e) {
-      if (buf) buf.close();
-      else native.close(fd);
-      throw e;
-    }
+    const fd = withErrorContext({ size }, () => binding.alloc(this.fd, size, mode));
+    return adoptOrClose(
+      fd,
+      (n) => DmaBuf.adopt(n),
+      (buf) => {
+        if (name !== undefined) buf.name = name;
+      },
+    );
   }
 }

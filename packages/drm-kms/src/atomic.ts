@@ -1,10 +1,17 @@
 // Atomic commits: a builder of (object, property, value) triples, property names resolved to ids from the
 // device's read-out, packed into drm_mode_atomic's arrays natively. Blocking commits run on the threadpool (they
 // wait for the hardware); nonblocking ones return at once and, with pageFlipEvent, settle on the flip event.
-import { abortReason, checkWaitOptions, native, registerHints, type WaitOptions } from '@zcopy/core';
+import type { FdObject, WaitOptions } from '@zcopy/core';
+import {
+  abortReason,
+  adoptAllOrClose,
+  checkWaitOptions,
+  registerHints,
+  runBlocking,
+} from '@zcopy/core/internal';
 import { SyncFile } from '@zcopy/dma-fence';
-import { binding } from './binding.js';
 import type { FlipEvent } from './events.js';
+import { binding } from './native.js';
 
 registerHints('DRM_IOCTL_MODE_ATOMIC', {
   EBUSY:
@@ -59,8 +66,11 @@ export interface AtomicHost {
   nextUserData(): number;
   /** @internal */
   expectFlip(userData: number, crtcs: Set<number>, options: WaitOptions): Promise<FlipEvent[]>;
-  /** @internal Keeps the device fd open while a blocking commit runs on the threadpool; returns the unpin. */
-  pinDevice(): () => void;
+  /**
+   * @internal The object that owns the fd: a blocking commit runs on the threadpool pinned to it (its fd stays
+   * open until the commit returns), and its close settles the commit's promise.
+   */
+  readonly fdOwner: FdObject;
 }
 
 export function objectId(ref: KmsObjectRef, what = 'object'): number {
@@ -207,13 +217,17 @@ export class AtomicRequest {
     if (testOnly || nonblock) {
       fds = binding.atomicCommit(fd, flags, objs, counts, props, values, fenceSlots, userData);
     } else {
-      const unpin = this.#host.pinDevice();
-      try {
-        fds = await binding.atomicCommitBlocking(fd, flags, objs, counts, props, values, fenceSlots, userData)
-          .promise;
-      } finally {
-        unpin();
-      }
+      fds = await runBlocking(
+        () => binding.atomicCommitBlocking(fd, flags, objs, counts, props, values, fenceSlots, userData),
+        {
+          owner: this.#host.fdOwner,
+          what: 'atomic commit',
+          // The kernel finishes the commit even when nobody waits any more: its fences are closed, not leaked.
+          late: (fds) => {
+            for (const f of adoptAllOrClose(fds, (fd) => SyncFile.adopt(fd))) f.close();
+          },
+        },
+      );
     }
     const fences = adoptFences(fds);
     if (!pageFlipEvent) return { fences, events: [] };
@@ -270,24 +284,5 @@ export class AtomicRequest {
 
 /** Out-fence fds from the kernel, each adopted at once (all closed again if one cannot be). */
 function adoptFences(fds: number[]): SyncFile[] {
-  const out: SyncFile[] = [];
-  let failure: unknown;
-  for (const fd of fds) {
-    if (fd < 0) continue;
-    if (failure !== undefined) {
-      native.close(fd);
-      continue;
-    }
-    try {
-      out.push(SyncFile.adopt(fd));
-    } catch (e) {
-      failure = e;
-      native.close(fd);
-    }
-  }
-  if (failure !== undefined) {
-    for (const f of out) f.close();
-    throw failure;
-  }
-  return out;
+  return adoptAllOrClose(fds, (fd) => SyncFile.adopt(fd));
 }

@@ -1,9 +1,9 @@
 // KmsDevice: a DRM card opened for atomic modesetting (universal planes, atomic, writeback connectors), owning or
 // borrowing a @zcopy/drm-prime DrmDevice. Reads the pipeline, makes framebuffers and blobs, commits.
-import { ClosedError, FdObject, type WaitOptions } from '@zcopy/core';
+import { FdObject, type WaitOptions } from '@zcopy/core';
+import { onceClosed } from '@zcopy/core/internal';
 import { DrmDevice, listDrmNodes } from '@zcopy/drm-prime';
 import { type AtomicHost, AtomicRequest, type KmsObjectRef, objectId } from './atomic.js';
-import { binding } from './binding.js';
 import { type FlipEvent, FlipEvents } from './events.js';
 import { formatLayout, formatNumber, fourccName } from './formats.js';
 import {
@@ -15,6 +15,7 @@ import {
   type ScanoutLimits,
 } from './framebuffer.js';
 import { checkMode, type DrmMode, preferredMode } from './modes.js';
+import { binding } from './native.js';
 import type { KmsObject, KmsObjectOwner } from './owned.js';
 import { PropertyBlob, PropertyCache, type PropertyValue } from './properties.js';
 import {
@@ -75,7 +76,7 @@ export class KmsDevice extends FdObject implements KmsObjectOwner, AtomicHost {
     drm.setClientCap('UNIVERSAL_PLANES');
     drm.setClientCap('ATOMIC');
     drm.setClientCap('WRITEBACK_CONNECTORS');
-    this.#unsubscribe = drm.onceClosed(() => this.close());
+    this.#unsubscribe = onceClosed(drm, () => this.close());
   }
 
   /** Opens a KMS card node (/dev/dri/cardN) and enables atomic modesetting on it. */
@@ -420,10 +421,10 @@ export class KmsDevice extends FdObject implements KmsObjectOwner, AtomicHost {
     return out;
   }
 
-  /** @internal The DrmDevice owns the fd: pinning it defers its close until the threadpool call returns. */
-  pinDevice(): () => void {
+  /** @internal The DrmDevice owns the fd: a blocking commit pins it (its close waits for the commit). */
+  get fdOwner(): FdObject {
     this.fd; // ClosedError once this device is closed
-    return this.drm.pin();
+    return this.drm;
   }
 
   /** @internal */
@@ -460,7 +461,7 @@ export class KmsDevice extends FdObject implements KmsObjectOwner, AtomicHost {
 
   protected override onClose(): void {
     this.#unsubscribe();
-    this.#flips.failAll(new ClosedError('KmsDevice'));
+    // Commits waiting for flip events were settled with ClosedError before this runs (this device owns them).
     // An owned fd closes next, which frees every framebuffer and blob in the kernel; a borrowed one stays open,
     // so this device's objects are released through it.
     const fd = this.#ownsDrm || this.drm.closed ? undefined : this.drm.fd;

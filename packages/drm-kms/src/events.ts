@@ -1,15 +1,9 @@
-// Page-flip completion: the DRM fd turns readable when the kernel queues an event; one reader per device waits
-// for that through core's uv_poll (never blocking the loop), reads and parses the events natively, and settles
-// the commit waiting for each (matched by user_data, one event per CRTC of the commit).
-import {
-  abortReason,
-  checkWaitOptions,
-  type FdObject,
-  TimeoutError,
-  type WaitOptions,
-  waitReadable,
-} from '@zcopy/core';
-import { binding, type RawEvent } from './binding.js';
+// Page-flip completion: the DRM fd turns readable when the kernel queues an event; one reader per device (core's
+// Pump: a uv_poll wait, never blocking the loop, only while a commit waits) reads and parses the events
+// natively, and settles the commit waiting for each (matched by user_data, one event per CRTC of the commit).
+import type { FdObject, WaitOptions } from '@zcopy/core';
+import { checkWaitOptions, closableOf, Pump, type Waiter, waitFor } from '@zcopy/core/internal';
+import { binding, type RawEvent } from './native.js';
 
 /** A DRM_EVENT_FLIP_COMPLETE: the commit's new state is on screen on this CRTC. */
 export interface FlipEvent {
@@ -21,22 +15,26 @@ export interface FlipEvent {
   tvUsec: number;
 }
 
-interface Pending {
+interface Pending extends Waiter<FlipEvent[]> {
   /** CRTCs still to report; empty: the first event settles it. */
   remaining: Set<number>;
   expectAny: boolean;
   events: FlipEvent[];
-  settle(err: unknown, events?: FlipEvent[]): void;
 }
 
 export class FlipEvents {
   readonly #device: FdObject;
   readonly #pending = new Map<number, Pending>();
   #nextUserData = 1;
-  #stop: AbortController | undefined;
+  readonly #pump: Pump;
 
   constructor(device: FdObject) {
     this.#device = device;
+    this.#pump = new Pump(device, {
+      needed: () => this.#pending.size > 0,
+      read: () => this.#dispatch(binding.readEvents(device.fd)),
+      failed: (e) => this.failAll(e),
+    });
   }
 
   /** Commits whose events have not all arrived. */
@@ -56,67 +54,26 @@ export class FlipEvents {
    * is empty). Register right after the commit ioctl returns: events are only read on a later loop turn.
    */
   expect(userData: number, crtcs: Iterable<number>, options?: WaitOptions): Promise<FlipEvent[]> {
-    const { timeoutMs, signal } = checkWaitOptions(options);
-    return new Promise<FlipEvent[]>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const onAbort = () => entry.settle(abortReason(signal!));
-      const remaining = new Set(crtcs);
-      const entry: Pending = {
-        remaining,
-        expectAny: remaining.size === 0,
-        events: [],
-        settle: (err, events) => {
-          if (this.#pending.get(userData) !== entry) return;
-          this.#pending.delete(userData);
-          if (timer) clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
-          if (this.#pending.size === 0) this.#stopReading();
-          if (err !== undefined && err !== null) reject(err);
-          else resolve(events ?? []);
-        },
-      };
-      this.#pending.set(userData, entry);
-      if (signal?.aborted) {
-        entry.settle(abortReason(signal));
-        return;
-      }
-      if (timeoutMs !== undefined)
-        timer = setTimeout(() => entry.settle(new TimeoutError('page flip', timeoutMs)), timeoutMs);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#startReading();
+    checkWaitOptions(options); // wrong options throw here, before the commit is sent
+    const remaining = new Set(crtcs);
+    return waitFor<FlipEvent[]>(options, {
+      what: 'page flip',
+      owner: closableOf(this.#device),
+      start: (w) => {
+        const entry: Pending = { ...w, remaining, expectAny: remaining.size === 0, events: [] };
+        this.#pending.set(userData, entry);
+        this.#pump.update();
+        return () => {
+          if (this.#pending.get(userData) === entry) this.#pending.delete(userData);
+          this.#pump.update();
+        };
+      },
     });
   }
 
-  /** Settles every pending wait with `err` (the device is closing). */
+  /** Settles every pending wait with `err` (the device is closing, or reading its events failed). */
   failAll(err: unknown): void {
-    for (const p of [...this.#pending.values()]) p.settle(err);
-  }
-
-  #startReading(): void {
-    if (this.#stop) return;
-    const stop = new AbortController();
-    this.#stop = stop;
-    void this.#read(stop.signal);
-  }
-
-  #stopReading(): void {
-    this.#stop?.abort();
-    this.#stop = undefined;
-  }
-
-  async #read(signal: AbortSignal): Promise<void> {
-    try {
-      while (!signal.aborted) {
-        await waitReadable(this.#device, { signal });
-        this.#dispatch(binding.readEvents(this.#device.fd));
-      }
-    } catch (e) {
-      // Stopped on purpose (nothing pending), or the device closed / poll failed: every waiter learns why.
-      if (!signal.aborted) {
-        if (this.#stop?.signal === signal) this.#stop = undefined;
-        this.failAll(e);
-      }
-    }
+    for (const p of [...this.#pending.values()]) p.reject(err);
   }
 
   #dispatch(events: RawEvent[]): void {
@@ -132,7 +89,7 @@ export class FlipEvents {
         tvUsec: e.tvUsec ?? 0,
       });
       p.remaining.delete(crtcId);
-      if (p.expectAny || p.remaining.size === 0) p.settle(null, p.events);
+      if (p.expectAny || p.remaining.size === 0) p.resolve(p.events);
     }
   }
 }

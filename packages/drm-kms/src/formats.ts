@@ -1,6 +1,6 @@
 // Pixel formats: fourcc codes (the numbers from drm_fourcc.h, compiled into the addon) and the plane layout
 // of the common ones, which framebuffer checks and capture buffers need.
-import { binding } from './binding.js';
+import { binding } from './native.js';
 
 /** 'XR24' → DRM_FORMAT_XRGB8888: four ASCII characters, little-endian, as drm_fourcc.h's fourcc_code(). */
 export function fourcc(code: string): number {

@@ -1,8 +1,9 @@
 // Framebuffers: ADDFB2 from GEM handles of the device fd (dumb buffers, PRIME imports), owned ids closed by RMFB.
-import { KernelError, type Mapping, registerHints } from '@zcopy/core';
+import type { Mapping } from '@zcopy/core';
+import { type HintInput, registerHints, withErrorContext } from '@zcopy/core/internal';
 import { DumbBuffer, GemHandle } from '@zcopy/drm-prime';
-import { binding } from './binding.js';
 import { formatLayout, formatNumber, fourccName } from './formats.js';
+import { binding } from './native.js';
 import { KmsObject, type KmsObjectOwner } from './owned.js';
 
 const addFbRules =
@@ -166,14 +167,11 @@ export function addFb2(fd: number, fb: CheckedFramebuffer, limits: () => Scanout
     offsets[i] = p.offset;
     if (fb.modifier !== undefined) modifiers[i] = fb.modifier;
   });
-  try {
-    return binding.addFb2(fd, fb.width, fb.height, fb.format, fb.flags, handles, pitches, offsets, modifiers);
-  } catch (e) {
-    if (!(e instanceof KernelError) || e.code !== 'EINVAL') throw e;
-    const hint = addFbRuleBroken(fb, limits());
-    if (hint === undefined) throw e;
-    throw new KernelError({ errno: e.errno, syscall: e.syscall, request: e.request, hint });
-  }
+  // An EINVAL says which rule of the framebuffer the kernel refused, worked out from the framebuffer itself.
+  const hint = ({ code }: HintInput) => (code === 'EINVAL' ? addFbRuleBroken(fb, limits()) : undefined);
+  return withErrorContext({ hint }, () =>
+    binding.addFb2(fd, fb.width, fb.height, fb.format, fb.flags, handles, pitches, offsets, modifiers),
+  );
 }
 
 /** A framebuffer id of the device fd. close() removes it (RMFB: a plane still showing it is turned off). */

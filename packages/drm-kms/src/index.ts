@@ -9,7 +9,6 @@ export {
   type PropertyInput,
   propertyValue,
 } from './atomic.js';
-export type { KmsBinding, RawMode } from './binding.js';
 export { type FlipOptions, KmsDevice, type Output, type SetModeOptions, setPlane } from './device.js';
 export { type FlipEvent, FlipEvents } from './events.js';
 export {
@@ -40,6 +39,7 @@ export {
   preferredMode,
   refreshRate,
 } from './modes.js';
+export type { KmsBinding, RawMode } from './native.js';
 export { KmsObject } from './owned.js';
 export { PropertyBlob, type PropertyInfo, type PropertyKind, type PropertyValue } from './properties.js';
 export {

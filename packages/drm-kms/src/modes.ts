@@ -1,6 +1,6 @@
 // Display modes: drm_mode_modeinfo as a plain object. Read from a connector, passed back in a MODE_ID blob.
-import type { RawMode } from './binding.js';
-import { binding } from './binding.js';
+import type { RawMode } from './native.js';
+import { binding } from './native.js';
 
 /** Every field of struct drm_mode_modeinfo. clock is in kHz; timings in pixels and lines. */
 export type DrmMode = RawMode;

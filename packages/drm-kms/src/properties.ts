@@ -1,7 +1,7 @@
 // KMS properties: an object's (id, value) pairs by name, each property's metadata (kind, range, enum names),
 // and property blobs (read, create, destroy).
-import { registerHints } from '@zcopy/core';
-import { binding, type RawProperty } from './binding.js';
+import { registerHints } from '@zcopy/core/internal';
+import { binding, type RawProperty } from './native.js';
 import { KmsObject, type KmsObjectOwner } from './owned.js';
 
 registerHints('DRM_IOCTL_MODE_OBJ_GETPROPERTIES', {

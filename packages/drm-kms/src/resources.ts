@@ -1,7 +1,7 @@
 // The display pipeline as plain objects: connectors (with modes), encoders, CRTCs and planes, ids cross-linked.
-import { registerHints } from '@zcopy/core';
-import { binding, type RawResources } from './binding.js';
+import { registerHints } from '@zcopy/core/internal';
 import type { DrmMode } from './modes.js';
+import { binding, type RawResources } from './native.js';
 import type { PropertyCache } from './properties.js';
 
 registerHints('DRM_IOCTL_MODE_GETRESOURCES', {

@@ -1,6 +1,7 @@
 // Writeback capture: a writeback connector on the CRTC, WRITEBACK_FB_ID set to a framebuffer and an out-fence
 // (a sync_file the kernel signals once the frame is written), awaited without blocking the loop.
-import { checkWaitOptions, KernelError, type WaitOptions } from '@zcopy/core';
+import { KernelError, type WaitOptions } from '@zcopy/core';
+import { checkWaitOptions } from '@zcopy/core/internal';
 import type { SyncFile } from '@zcopy/dma-fence';
 import type { KmsObjectRef } from './atomic.js';
 import { objectId } from './atomic.js';

@@ -16,7 +16,9 @@ function fakeHost(props: Record<number, Record<string, number>>) {
     crtcsOf: () => new Set<number>(),
     nextUserData: () => 1,
     expectFlip: () => Promise.resolve([]),
-    pinDevice: () => () => {},
+    get fdOwner(): never {
+      throw new Error('no blocking commit expected');
+    },
   };
 }
 

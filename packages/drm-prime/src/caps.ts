@@ -1,6 +1,7 @@
 // DRM capabilities: names ↔ the UAPI header's numbers, argument checks, and what the kernel's errnos mean.
-import { KernelError, registerHints } from '@zcopy/core';
-import { binding } from './binding.js';
+import { KernelError } from '@zcopy/core';
+import { registerHints } from '@zcopy/core/internal';
+import { binding } from './native.js';
 
 /** DRM_CAP_* names (without the prefix) this package knows; the numbers come from the kernel header. */
 export const drmCapNames = [

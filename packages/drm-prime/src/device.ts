@@ -1,8 +1,8 @@
 // DrmDevice: an owned (or borrowed) fd on a DRM card or render node, checked to be DRM when it is made.
 import { constants } from 'node:fs';
-import { type FdLike, FdObject, fdOf, native } from '@zcopy/core';
+import { type FdLike, FdObject, fdOf } from '@zcopy/core';
+import { adoptOrClose, native } from '@zcopy/core/internal';
 import type { DmaBuf } from '@zcopy/dma-buf';
-import { binding } from './binding.js';
 import {
   clientCapValue,
   type DrmCapName,
@@ -17,6 +17,7 @@ import {
 import { type DrmNodeInfo, type ListOptions, listDrmNodes } from './discovery.js';
 import { createDumb, type DumbBuffer, type DumbBufferOptions } from './dumb.js';
 import { GemHandle, HandleTable } from './handles.js';
+import { binding } from './native.js';
 import { type DrmNode, describeNode, type SysfsOptions } from './node.js';
 import { importHandle } from './prime.js';
 
@@ -86,15 +87,10 @@ export class DrmDevice extends FdObject {
   static open(path: string): DrmDevice {
     if (typeof path !== 'string') throw new TypeError(`path must be a string, got ${typeof path}`);
     if (path.length === 0) throw new TypeError('path must not be empty');
-    const fd = native.open(path, constants.O_RDWR);
-    let version: DrmVersion;
-    try {
-      version = readVersion(fd);
-    } catch (e) {
-      native.close(fd);
-      throw e;
-    }
-    return new DrmDevice(fd, true, path, version, tableFor(fd, true));
+    return adoptOrClose(native.open(path, constants.O_RDWR), (fd) => {
+      const version = readVersion(fd);
+      return new DrmDevice(fd, true, path, version, tableFor(fd, true));
+    });
   }
 
   /** Take ownership of a DRM fd opened elsewhere (checked with DRM_IOCTL_VERSION first; left alone if not DRM). */

@@ -1,9 +1,10 @@
 // Dumb buffers: CPU-drawable scanout buffers any KMS driver (and vgem) can allocate. Created on the card node
 // (MODE_CREATE_DUMB is not render-allowed), mapped through the device fd at the fake offset MODE_MAP_DUMB gives.
-import { type MapAccess, Mapping, registerHints } from '@zcopy/core';
-import { binding } from './binding.js';
+import { type MapAccess, Mapping } from '@zcopy/core';
+import { registerHints } from '@zcopy/core/internal';
 import type { DrmDevice } from './device.js';
 import { GemHandle, type HandleTable } from './handles.js';
+import { binding } from './native.js';
 
 const notRender =
   'dumb buffers are not render-allowed: open the card node (/dev/dri/card*), not a render node';

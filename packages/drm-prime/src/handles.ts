@@ -4,10 +4,11 @@
 // GEM_CLOSE frees it for every holder; the next buffer then gets the same number. So each GemHandle here is one
 // reference, the references of one kernel handle are counted in the HandleTable of its fd, and GEM_CLOSE runs
 // when the last reference closes. A handle closed twice, or by a stale copy of its number, cannot happen.
-import { ClosedError, registerHints } from '@zcopy/core';
+import { ClosedError } from '@zcopy/core';
+import { registerHints } from '@zcopy/core/internal';
 import type { DmaBuf } from '@zcopy/dma-buf';
-import { binding } from './binding.js';
 import type { DrmDevice } from './device.js';
+import { binding } from './native.js';
 import { exportHandle, type PrimeExportOptions } from './prime.js';
 
 registerHints('DRM_IOCTL_GEM_CLOSE', {

@@ -1,6 +1,6 @@
 // @zcopy/drm-prime: DRM devices (open, discovery, driver version, caps), dumb buffers, PRIME import/export with
 // GEM handles reference counted per device fd, and vgem fences for implicit-fence tests.
-export type { DrmBinding, RawDumb, RawVersion } from './binding.js';
+
 export {
   clientCapValue,
   DrmCap,
@@ -20,6 +20,7 @@ export { DrmDevice, type DrmVersion } from './device.js';
 export { type DrmNodeInfo, type ListOptions, listDrmNodes } from './discovery.js';
 export { checkDumbOptions, DumbBuffer, type DumbBufferOptions, type DumbMapOptions } from './dumb.js';
 export { GemHandle } from './handles.js';
+export type { DrmBinding, RawDumb, RawVersion } from './native.js';
 export {
   charDeviceNumber,
   type DrmBus,

@@ -1,8 +1,9 @@
 // PRIME: GEM handle → dma-buf fd (export) and dma-buf fd → GEM handle (import), with what the kernel's errnos mean.
-import { type FdLike, fdOf, KernelError, native, registerHints } from '@zcopy/core';
+import { type FdLike, fdOf } from '@zcopy/core';
+import { adoptOrClose, registerHints, withErrorContext } from '@zcopy/core/internal';
 import { DmaBuf } from '@zcopy/dma-buf';
-import { binding } from './binding.js';
 import type { DrmDevice } from './device.js';
+import { binding } from './native.js';
 
 export interface PrimeExportOptions {
   /**
@@ -18,20 +19,23 @@ registerHints('DRM_IOCTL_PRIME_HANDLE_TO_FD', {
   EINVAL: 'the only export flags are DRM_CLOEXEC and DRM_RDWR',
   ENOSYS: 'this driver cannot export buffers (no PRIME export: see DrmDevice.prime())',
 });
-const importHints = {
-  EINVAL: 'the fd is not a dma-buf',
-  EBADF: 'the dma-buf fd is not open',
-  ENOSYS: 'this driver cannot import buffers (no PRIME import: see DrmDevice.prime())',
-  ENODEV: "this driver cannot use the dma-buf's memory (its importer refused a buffer of this exporter)",
-};
-registerHints('DRM_IOCTL_PRIME_FD_TO_HANDLE', importHints);
-
 // Drivers whose import refuses every foreign dma-buf (only buffers they exported themselves come back as handles).
 const ownBuffersOnly: Readonly<Record<string, string>> = {
   virtio_gpu:
     'virtio_gpu imports only its own buffers (dma-bufs exported by a virtio_gpu fd of the same device): ' +
     'a foreign dma-buf cannot become a virtio_gpu handle; import it into vgem or a KMS driver such as vkms instead',
 };
+registerHints('DRM_IOCTL_PRIME_FD_TO_HANDLE', {
+  EINVAL: 'the fd is not a dma-buf',
+  EBADF: 'the dma-buf fd is not open',
+  ENOSYS: 'this driver cannot import buffers (no PRIME import: see DrmDevice.prime())',
+  ENODEV: "this driver cannot use the dma-buf's memory (its importer refused a buffer of this exporter)",
+});
+// An import runs with { primeDriver } as its context: drivers that take only their own buffers say so.
+registerHints('DRM_IOCTL_PRIME_FD_TO_HANDLE', {
+  ENODEV: ({ context }) =>
+    typeof context?.primeDriver === 'string' ? ownBuffersOnly[context.primeDriver] : undefined,
+});
 
 function exportFlags(options: PrimeExportOptions): number {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
@@ -44,25 +48,12 @@ function exportFlags(options: PrimeExportOptions): number {
 /** PRIME_HANDLE_TO_FD (DRM_CLOEXEC always) as an owned DmaBuf. */
 export function exportHandle(device: DrmDevice, handle: number, options: PrimeExportOptions = {}): DmaBuf {
   const flags = exportFlags(options);
-  const fd = binding.handleToFd(device.fd, handle, flags);
-  try {
-    return DmaBuf.adopt(fd);
-  } catch (e) {
-    native.close(fd);
-    throw e;
-  }
+  return adoptOrClose(binding.handleToFd(device.fd, handle, flags), (fd) => DmaBuf.adopt(fd));
 }
 
 /** PRIME_FD_TO_HANDLE: the handle number (the caller wraps it in a reference). */
 export function importHandle(device: DrmDevice, dmabuf: FdLike): number {
   const dmabufFd = fdOf(dmabuf, 'dmabuf');
   const fd = device.fd;
-  try {
-    return binding.fdToHandle(fd, dmabufFd);
-  } catch (e) {
-    if (!(e instanceof KernelError) || e.code !== 'ENODEV') throw e;
-    const hint = ownBuffersOnly[device.version.name];
-    if (hint === undefined) throw e;
-    throw new KernelError({ errno: e.errno, syscall: e.syscall, request: e.request, hint });
-  }
+  return withErrorContext({ primeDriver: device.version.name }, () => binding.fdToHandle(fd, dmabufFd));
 }

@@ -1,8 +1,9 @@
 // vgem fences, for tests: a fence put on a buffer's reservation object by hand and signalled by hand, so
 // implicit-fence behaviour (dma-buf poll, sync_file export) can be exercised without a GPU.
-import { ClosedError, KernelError, registerHints } from '@zcopy/core';
-import { binding } from './binding.js';
+import { ClosedError, KernelError } from '@zcopy/core';
+import { registerHints } from '@zcopy/core/internal';
 import type { GemHandle } from './handles.js';
+import { binding } from './native.js';
 
 registerHints('DRM_IOCTL_VGEM_FENCE_ATTACH', {
   EBUSY:

@@ -1,7 +1,7 @@
 // Host: argument checks of dumb buffers, PRIME and vgem fences before any ioctl (no DRM device needed).
 import { describe, expect, it } from 'vitest';
-import { binding } from '../src/binding.js';
 import { checkDumbOptions } from '../src/index.js';
+import { binding } from '../src/native.js';
 
 describe('dumb buffer options', () => {
   it('u32 integers pass, zero included (the kernel refuses zero sizes with its own EINVAL)', () => {

@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { liveMappings, openFdCount } from '@zcopy/core';
 import { describe, expect, it } from 'vitest';
-import { binding } from '../src/binding.js';
 import { DrmDevice } from '../src/index.js';
+import { binding } from '../src/native.js';
 import { openDriver, pattern } from './devices.js';
 import { collectGarbage, dmaBufFdCount, kernelError, procFdCount } from './helpers.js';
 import { dumbDmaBuf } from './sources.js';

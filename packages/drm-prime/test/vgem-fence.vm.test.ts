@@ -3,8 +3,8 @@
 import { activePollers, TimeoutError } from '@zcopy/core';
 import { exportSyncFile, isIdle, waitIdle } from '@zcopy/dma-fence';
 import { afterEach, describe, expect, it } from 'vitest';
-import { binding } from '../src/binding.js';
 import { VgemFence } from '../src/index.js';
+import { binding } from '../src/native.js';
 import { openDriver } from './devices.js';
 import { kernelError } from './helpers.js';
 import { dumbDmaBuf } from './sources.js';

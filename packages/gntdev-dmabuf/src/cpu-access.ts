@@ -4,7 +4,7 @@
 // (images/kernel/patches/0002-xen-gntdev-dmabuf-cpu-access-of-exported-buffers.patch) that adds both behind
 // the parameter below, off by default; with it off the kernel behaves exactly as upstream.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { native } from '@zcopy/core';
+import { adoptOrClose, native } from '@zcopy/core/internal';
 import { DmaBuf } from '@zcopy/dma-buf';
 
 export const CPU_ACCESS_PARAM = '/sys/module/xen_gntdev/parameters/dmabuf_cpu_access';
@@ -52,7 +52,7 @@ export function cpuAccessHint(state: ExportCpuAccess = exportCpuAccess()): strin
 export class GrantDmaBuf extends DmaBuf {
   static adoptExport(fd: number): GrantDmaBuf {
     if (!DmaBuf.isDmaBuf(fd)) throw new TypeError(`fd ${fd} is not a dma-buf`);
-    return new GrantDmaBuf(native.adopt(fd), { owned: true });
+    return adoptOrClose(fd, (n) => new GrantDmaBuf(native.adopt(n), { owned: true }));
   }
 
   protected override mmapHint(code: string): string | undefined {

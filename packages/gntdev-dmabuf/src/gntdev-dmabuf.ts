@@ -6,22 +6,15 @@
 // - importToRefs: any dma-buf's pages granted to another domain; the import holds the buffer until release().
 import { constants } from 'node:fs';
 import { type DmaBacking, dmaBackingFlags } from '@zcopy/balloon-dma';
-import {
-  checkWaitOptions,
-  native as core,
-  type FdLike,
-  FdObject,
-  fdOf,
-  runBlocking,
-  TimeoutError,
-  type WaitOptions,
-} from '@zcopy/core';
+import { type FdLike, FdObject, fdOf, TimeoutError, type WaitOptions } from '@zcopy/core';
+import { checkWaitOptions, native as core, runBlocking } from '@zcopy/core/internal';
 import { DmaBuf } from '@zcopy/dma-buf';
+import { checkDomid, checkRefs, GNTDEV_PATH } from '@zcopy/xen';
 import { GrantDmaBuf } from './cpu-access.js';
-import { explain, withHints } from './errors.js';
+import './errors.js';
 import { binding } from './native.js';
 
-export const GNTDEV_PATH = '/dev/xen/gntdev';
+export { GNTDEV_PATH };
 /** The page size of this kernel: every count of refs is a count of these pages. */
 export const PAGE_SIZE = binding.constants.PAGE_SIZE;
 /** The longest single wait the kernel takes (wait_to_ms is a u32). */
@@ -33,24 +26,6 @@ export interface ExportOptions {
 }
 
 export type ReleaseResult = 'released' | 'already-released';
-
-function checkDomid(domid: unknown): number {
-  if (typeof domid !== 'number' || !Number.isInteger(domid))
-    throw new TypeError(`domid must be an integer, got ${String(domid)}`);
-  if (domid < 0 || domid >= binding.constants.DOMID_FIRST_RESERVED)
-    throw new RangeError(`domid must be 0..${binding.constants.DOMID_FIRST_RESERVED - 1}, got ${domid}`);
-  return domid;
-}
-
-function checkRefs(refs: unknown): Uint32Array {
-  const list = refs instanceof Uint32Array ? refs : Array.isArray(refs) ? refs : undefined;
-  if (list === undefined) throw new TypeError('refs must be an array of grant refs or a Uint32Array');
-  if (list.length === 0) throw new RangeError('at least one grant ref is needed');
-  for (const r of list)
-    if (typeof r !== 'number' || !Number.isInteger(r) || r < 0 || r > 0xffffffff)
-      throw new RangeError(`grant refs are u32 integers, got ${String(r)}`);
-  return Uint32Array.from(list as ArrayLike<number>);
-}
 
 function checkDmaBuf(dmabuf: unknown, what: string): DmaBuf {
   if (!(dmabuf instanceof DmaBuf)) throw new TypeError(`${what} must be a DmaBuf`);
@@ -94,7 +69,7 @@ export class GntdevDmabuf extends FdObject {
     const d = checkDomid(domid);
     const list = checkRefs(refs);
     const flags = dmaBackingFlags(options.backing, binding.constants);
-    const fd = withHints(() => binding.expFromRefs(this.fd, flags, d, list));
+    const fd = binding.expFromRefs(this.fd, flags, d, list);
     const buf = GrantDmaBuf.adoptExport(fd);
     this.#exported.set(buf, fd);
     return buf;
@@ -113,16 +88,11 @@ export class GntdevDmabuf extends FdObject {
     const fd = this.fd;
     const what = 'waitReleased';
     const waitMs = Math.min(timeoutMs ?? MAX_WAIT_MS, MAX_WAIT_MS);
-    let r: number;
-    try {
-      r = await runBlocking(() => binding.expWaitReleasedAsync(fd, number, waitMs), {
-        ...options,
-        owner: this,
-        what,
-      });
-    } catch (e) {
-      throw explain(e);
-    }
+    const r = await runBlocking(() => binding.expWaitReleasedAsync(fd, number, waitMs), {
+      ...options,
+      owner: this,
+      what,
+    });
     if (r === binding.constants.ETIMEDOUT) throw new TimeoutError(what, timeoutMs ?? waitMs);
     return r === binding.constants.ENOENT ? 'already-released' : 'released';
   }
@@ -145,7 +115,7 @@ export class GntdevDmabuf extends FdObject {
     const own = dmabuf.dup();
     let refs: Uint32Array;
     try {
-      refs = withHints(() => binding.impToRefs(this.fd, own.fd, d, size / PAGE_SIZE));
+      refs = binding.impToRefs(this.fd, own.fd, d, size / PAGE_SIZE);
     } catch (e) {
       own.close();
       throw e;
@@ -163,7 +133,7 @@ export class GntdevDmabuf extends FdObject {
   /** @internal */
   releaseImport(imp: ImportedRefs, dmabufFd: number): void {
     this.#imports.delete(imp);
-    withHints(() => binding.impRelease(this.#rawFd, dmabufFd));
+    binding.impRelease(this.#rawFd, dmabufFd);
   }
 
   protected override onClose(): void {

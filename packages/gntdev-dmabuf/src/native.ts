@@ -1,7 +1,7 @@
 // Typed view of the gntdev-dmabuf addon (raw bindings: numbers in, numbers out; no policy here).
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BlockingHandle, loadBinding } from '@zcopy/core';
+import { type BlockingHandle, loadBinding } from '@zcopy/core/internal';
 
 export interface GntdevDmabufBinding {
   expFromRefs(fd: number, flags: number, domid: number, refs: Uint32Array): number;

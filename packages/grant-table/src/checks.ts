@@ -1,38 +1,14 @@
 // Argument checks shared by the mapper and the sharer: TypeError/RangeError before any syscall.
+import { checkDomid } from '@zcopy/xen';
 import { binding } from './native.js';
 
-const { DOMID_FIRST_RESERVED } = binding.constants;
-
-export function checkDomid(domid: unknown, name = 'domid'): number {
-  if (typeof domid !== 'number' || !Number.isInteger(domid))
-    throw new TypeError(`${name} must be an integer domain id, got ${String(domid)}`);
-  if (domid < 0 || domid >= DOMID_FIRST_RESERVED)
-    throw new RangeError(`${name} must be within 0..${DOMID_FIRST_RESERVED - 1}, got ${domid}`);
-  return domid;
-}
+export { checkDomid, checkRefs } from '@zcopy/xen';
 
 export function checkCount(count: unknown, name = 'count'): number {
   if (typeof count !== 'number' || !Number.isInteger(count))
     throw new TypeError(`${name} must be an integer, got ${String(count)}`);
   if (count < 1 || count > 0x7fffffff) throw new RangeError(`${name} must be at least 1, got ${count}`);
   return count;
-}
-
-/** Grant refs as a fresh Uint32Array, every one a u32. */
-export function checkRefs(refs: unknown): Uint32Array {
-  if (refs instanceof Uint32Array) {
-    if (refs.length === 0) throw new RangeError('refs must hold at least one grant ref');
-    return refs.slice();
-  }
-  if (!Array.isArray(refs)) throw new TypeError('refs must be an array of grant refs or a Uint32Array');
-  if (refs.length === 0) throw new RangeError('refs must hold at least one grant ref');
-  const out = new Uint32Array(refs.length);
-  refs.forEach((r, i) => {
-    if (typeof r !== 'number' || !Number.isInteger(r)) throw new TypeError(`refs[${i}] must be an integer`);
-    if (r < 0 || r > 0xffffffff) throw new RangeError(`refs[${i}] must be a u32 grant ref, got ${r}`);
-    out[i] = r;
-  });
-  return out;
 }
 
 /** One domid for all refs, or one per ref. */

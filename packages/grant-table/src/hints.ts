@@ -1,6 +1,6 @@
 // What each errno means for the ioctls of this package: KernelError messages say the rule.
 import { readFileSync } from 'node:fs';
-import { registerHints } from '@zcopy/core';
+import { registerHints } from '@zcopy/core/internal';
 
 /** Where the kernel keeps gntalloc's limit on grants allocated at once (all processes together). */
 export const GNTALLOC_LIMIT_PATH = '/sys/module/xen_gntalloc/parameters/limit';
@@ -37,7 +37,12 @@ registerHints('IOCTL_GNTDEV_GET_OFFSET_FOR_VADDR', {
   EINVAL: 'the address is not in a gntdev mapping of this fd',
 });
 registerHints('IOCTL_GNTALLOC_ALLOC_GREF', {
-  ENOSPC: `gntalloc allows only so many grants at once (${GNTALLOC_LIMIT_PATH}): unshare some or raise the limit`,
+  ENOSPC: ({ context }) =>
+    typeof context?.grantCount === 'number'
+      ? `${context.grantCount} more grants would pass gntalloc's limit of ${readLimit(GNTALLOC_LIMIT_PATH) ?? 'unknown'} ` +
+        `grants in this domain (${GNTALLOC_LIMIT_PATH}; pages the peer still maps count too): unshare some or ` +
+        'raise the limit'
+      : `gntalloc allows only so many grants at once (${GNTALLOC_LIMIT_PATH}): unshare some or raise the limit`,
   ENOMEM: 'the kernel could not allocate the pages or grant references',
 });
 registerHints('IOCTL_GNTALLOC_DEALLOC_GREF', {
@@ -46,4 +51,11 @@ registerHints('IOCTL_GNTALLOC_DEALLOC_GREF', {
 registerHints('IOCTL_GNTALLOC_SET_UNMAP_NOTIFY', {
   ENOENT: 'no shared page at that index',
   EINVAL: 'the action has unknown bits, or the event channel port is not bound in this domain',
+});
+registerHints('mmap', {
+  EINVAL: ({ context }) =>
+    context?.grantMap
+      ? 'the hypervisor refused to map at least one grant: never granted, granted to another domain, already ' +
+        'ended, or a read-only grant mapped for writing'
+      : undefined,
 });

@@ -3,23 +3,16 @@
 // offset and length asks the hypervisor to map the grants (a bad ref fails here); munmap plus UNMAP_GRANT_REF
 // release it. A private writable mmap is refused, so every mapping here is MAP_SHARED.
 import { constants } from 'node:fs';
-import {
-  native as core,
-  type FdLike,
-  FdObject,
-  fdOf,
-  KernelError,
-  Mapping,
-  runBlocking,
-  type WaitOptions,
-} from '@zcopy/core';
+import { type FdLike, FdObject, fdOf, KernelError, Mapping, type WaitOptions } from '@zcopy/core';
+import { native as core, runBlocking, withErrorContext } from '@zcopy/core/internal';
+import { GNTDEV_PATH } from '@zcopy/xen';
 import { checkCount, checkDomids, checkNotify, checkRefs, type UnmapNotifyOptions } from './checks.js';
 import { checkSegments, type GrantCopySegment, type GrantStatus, grantStatusName } from './copy.js';
 import { GNTDEV_LIMIT_PATH, readLimit } from './hints.js';
 import { binding, type CopyPlanHandle } from './native.js';
 import './hints.js';
 
-export const GNTDEV_PATH = '/dev/xen/gntdev';
+export { GNTDEV_PATH };
 
 export type GrantAccess = 'read' | 'readwrite';
 
@@ -27,10 +20,6 @@ export interface MapGrantsOptions {
   /** 'readwrite' (default) or 'read': a read mapping of a grant works whether or not the grant is writable. */
   access?: GrantAccess;
 }
-
-const MMAP_REFUSED =
-  'the hypervisor refused to map at least one grant: never granted, granted to another domain, already ended, ' +
-  'or a read-only grant mapped for writing';
 
 export class GrantMapper extends FdObject {
   readonly #mappings = new Set<GrantMapping>();
@@ -71,12 +60,13 @@ export class GrantMapper extends FdObject {
     const index = binding.mapGrantRefs(fd, domids, refList);
     let mapping: Mapping;
     try {
-      mapping = Mapping.map(fd, refList.length * page, { access, offset: index, shared: true });
+      // The hint table says what an EINVAL from this mmap means (hints.ts: the hypervisor refused a grant).
+      mapping = withErrorContext({ path: GNTDEV_PATH, grantMap: true }, () =>
+        Mapping.map(fd, refList.length * page, { access, offset: index, shared: true }),
+      );
     } catch (e) {
-      // The batch stays reserved after a failed mmap: release it, then say what the refusal means.
+      // The batch stays reserved after a failed mmap: release it.
       binding.unmapGrantRef(fd, index, refList.length);
-      if (e instanceof KernelError && e.syscall === 'mmap' && e.code === 'EINVAL')
-        throw new KernelError({ errno: e.errno, syscall: 'mmap', path: GNTDEV_PATH, hint: MMAP_REFUSED });
       throw e;
     }
     const m = new GrantMapping(this, mapping, index, refList, domids, access);

@@ -1,7 +1,7 @@
 // Typed view of the grant-table addon (raw bindings: numbers in, numbers out; no policy here).
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BlockingHandle, loadBinding } from '@zcopy/core';
+import { type BlockingHandle, loadBinding } from '@zcopy/core/internal';
 
 /** One side of a raw grant copy segment: a grant (ref, domid, offset) or local memory (buffer, offset). */
 export type RawCopySide =

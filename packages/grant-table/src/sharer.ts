@@ -3,12 +3,14 @@
 // offset maps them here. Pages (and their grants) end once they are deallocated, unmapped here and no longer
 // mapped by the peer: until then they count against gntalloc's limit.
 import { constants } from 'node:fs';
-import { native as core, type FdLike, FdObject, fdOf, KernelError, Mapping } from '@zcopy/core';
+import { type FdLike, FdObject, fdOf, Mapping } from '@zcopy/core';
+import { native as core, withErrorContext } from '@zcopy/core/internal';
+import { GNTALLOC_PATH } from '@zcopy/xen';
 import { checkCount, checkDomid, checkNotify, type UnmapNotifyOptions } from './checks.js';
 import { GNTALLOC_LIMIT_PATH, readLimit } from './hints.js';
 import { binding } from './native.js';
 
-export const GNTALLOC_PATH = '/dev/xen/gntalloc';
+export { GNTALLOC_PATH };
 
 export interface ShareOptions {
   /** Whether the peer may write (default true). This domain's own view is always writable. */
@@ -45,23 +47,10 @@ export class GrantSharer extends FdObject {
     const writable = options.writable ?? true;
     if (typeof writable !== 'boolean') throw new TypeError('writable must be a boolean');
     const fd = this.fd;
-    let alloc: { index: number; refs: Uint32Array };
-    try {
-      alloc = binding.allocGrefs(fd, domid, writable, count);
-    } catch (e) {
-      if (e instanceof KernelError && e.code === 'ENOSPC') {
-        const limit = readLimit(GNTALLOC_LIMIT_PATH);
-        throw new KernelError({
-          errno: e.errno,
-          syscall: 'ioctl',
-          request: 'IOCTL_GNTALLOC_ALLOC_GREF',
-          hint:
-            `${count} more grants would pass gntalloc's limit of ${limit ?? 'unknown'} grants in this domain ` +
-            `(${GNTALLOC_LIMIT_PATH}; pages the peer still maps count too): unshare some or raise the limit`,
-        });
-      }
-      throw e;
-    }
+    // An ENOSPC names the count and the limit (hints.ts).
+    const alloc = withErrorContext({ grantCount: count }, () =>
+      binding.allocGrefs(fd, domid, writable, count),
+    );
     let mapping: Mapping;
     try {
       mapping = Mapping.map(fd, count * binding.constants.PAGE_SIZE, { offset: alloc.index, shared: true });

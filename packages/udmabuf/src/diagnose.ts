@@ -1,10 +1,10 @@
 // udmabuf answers EINVAL for half a dozen different rules. Given the request that failed, say which one.
 // The checks follow the order of udmabuf_create() in drivers/dma-buf/udmabuf.c (Linux 6.1).
 import { fstatSync } from 'node:fs';
-import { native } from '@zcopy/core';
+import { native } from '@zcopy/core/internal';
 import { PAGE_SIZE } from '@zcopy/dma-buf';
-import { binding } from './binding.js';
 import { udmabufLimits } from './limits.js';
+import { binding } from './native.js';
 
 export interface ResolvedRange {
   memfd: number;

@@ -1,16 +1,20 @@
 // /dev/udmabuf: wraps pages of sealed memfds into a dma-buf, without copying them. The dma-buf holds its own
 // references to the pages, so the memfd may be closed afterwards; writes through either side are seen by both.
 import { constants as fsConstants, fstatSync } from 'node:fs';
-import { type FdLike, FdObject, fdOf, KernelError, Memfd, native, registerHints } from '@zcopy/core';
+import { type FdLike, FdObject, fdOf, Memfd } from '@zcopy/core';
+import { adoptOrClose, type HintInput, native, registerHints, withErrorContext } from '@zcopy/core/internal';
 import { checkDmaBufName, DmaBuf } from '@zcopy/dma-buf';
-import { binding } from './binding.js';
 import { explainEinval, type ResolvedRange } from './diagnose.js';
+import { binding } from './native.js';
 
 export const UDMABUF_DEVICE = '/dev/udmabuf';
 
 // EBADFD (77) is missing from libuv's errno table, so core names it 'E77' for now: the hint says the name.
 const ebadfd = 'EBADFD: each range needs a memfd (a shmem or hugetlbfs file), this fd is something else';
-const createHints = { EBADFD: ebadfd, E77: ebadfd };
+// EINVAL: the rule the ranges broke, worked out from the ranges themselves (the ioctl runs with them as context).
+const einval = ({ context }: HintInput) =>
+  Array.isArray(context?.udmabufRanges) ? explainEinval(context.udmabufRanges as ResolvedRange[]) : undefined;
+const createHints = { EBADFD: ebadfd, E77: ebadfd, EINVAL: einval };
 for (const request of ['UDMABUF_CREATE', 'UDMABUF_CREATE_LIST']) registerHints(request, createHints);
 
 export interface UdmabufRange {
@@ -66,15 +70,17 @@ function checkOptions(options: UdmabufOptions): string | undefined {
 /** An open /dev/udmabuf. Keep one for many buffers; each buffer outlives it. */
 export class UdmabufDevice extends FdObject {
   static open(path = UDMABUF_DEVICE): UdmabufDevice {
-    const fd = native.open(path, fsConstants.O_RDWR);
-    return new UdmabufDevice(fd, { owned: true });
+    return adoptOrClose(
+      native.open(path, fsConstants.O_RDWR),
+      (fd) => new UdmabufDevice(fd, { owned: true }),
+    );
   }
 
   /** A dma-buf over [offset, offset + size) of `memfd` (UDMABUF_CREATE). */
   create(memfd: FdLike, options: UdmabufOptions & { offset?: number; size?: number } = {}): DmaBuf {
     const name = checkOptions(options);
     const range = resolveRange({ memfd, offset: options.offset, size: options.size }, 'range');
-    const fd = this.#call('UDMABUF_CREATE', [range], () =>
+    const fd = withErrorContext({ udmabufRanges: [range] }, () =>
       binding.create(this.fd, range.memfd, range.offset, range.size),
     );
     return wrap(fd, name);
@@ -85,7 +91,7 @@ export class UdmabufDevice extends FdObject {
     const name = checkOptions(options);
     if (!Array.isArray(ranges)) throw new TypeError('ranges must be an array');
     const resolved = ranges.map((r, i) => resolveRange(r, `ranges[${i}]`));
-    const fd = this.#call('UDMABUF_CREATE_LIST', resolved, () =>
+    const fd = withErrorContext({ udmabufRanges: resolved }, () =>
       binding.createList(
         this.fd,
         resolved.map((r) => r.memfd),
@@ -105,31 +111,15 @@ export class UdmabufDevice extends FdObject {
     using memfd = createSealedMemfd(checkCount(size, 'size'));
     return this.create(memfd, { ...options, offset: 0, size });
   }
-
-  // Runs the ioctl; an EINVAL is rethrown with the rule it broke.
-  #call(request: string, ranges: ResolvedRange[], ioctl: () => number): number {
-    try {
-      return ioctl();
-    } catch (e) {
-      if (e instanceof KernelError && e.code === 'EINVAL') {
-        const hint = explainEinval(ranges);
-        if (hint) throw new KernelError({ errno: e.errno, syscall: 'ioctl', request, hint });
-      }
-      throw e;
-    }
-  }
 }
 
 // Wraps a fresh dma-buf fd; a failure after the ioctl closes it rather than leak it.
 function wrap(fd: number, name: string | undefined): DmaBuf {
-  let buf: DmaBuf | undefined;
-  try {
-    buf = DmaBuf.adopt(fd);
-    if (name !== undefined) buf.name = name;
-    return buf;
-  } catch (e) {
-    if (buf) buf.close();
-    else native.close(fd);
-    throw e;
-  }
+  return adoptOrClose(
+    fd,
+    (n) => DmaBuf.adopt(n),
+    (buf) => {
+      if (name !== undefined) buf.name = name;
+    },
+  );
 }

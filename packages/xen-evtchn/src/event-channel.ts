@@ -1,30 +1,26 @@
 // EventChannel: Xen event channel ports bound on one /dev/xen/evtchn fd.
 // Delivery: the device queues each port that fires and masks it; reading the fd returns them and writing a port
-// back unmasks it. Here a uv_poll wait (core's waitReadable) reads them while anyone listens; ports then sit
+// back unmasks it. Here core's Pump reads them (a uv_poll wait) while anyone waits or listens; ports then sit
 // in a coalesced pending set (an event says "look", not "how many") until next()/wait()/events() take them.
 import { constants } from 'node:fs';
+import { ClosedError, type FdLike, FdObject, fdOf, KernelError, type WaitOptions } from '@zcopy/core';
 import {
   abortReason,
-  ClosedError,
   checkWaitOptions,
+  closableOf,
   native as core,
-  type FdLike,
-  FdObject,
-  fdOf,
-  KernelError,
-  TimeoutError,
-  type WaitOptions,
-  waitReadable,
-} from '@zcopy/core';
+  Pump,
+  type Waiter,
+  waitFor,
+} from '@zcopy/core/internal';
+import { checkDomid, EVTCHN_PATH } from '@zcopy/xen';
 import { binding } from './native.js';
 import './hints.js';
 
-export const EVTCHN_PATH = '/dev/xen/evtchn';
+export { EVTCHN_PATH };
 
-interface PortWaiter {
+interface PortWaiter extends Waiter<number> {
   port: number | undefined;
-  resolve(port: number): void;
-  reject(err: unknown): void;
 }
 
 function checkPort(port: unknown, name = 'port'): number {
@@ -32,15 +28,6 @@ function checkPort(port: unknown, name = 'port'): number {
     throw new TypeError(`${name} must be an integer event channel port, got ${String(port)}`);
   if (port < 0 || port > 0xffffffff) throw new RangeError(`${name} must be a u32, got ${port}`);
   return port;
-}
-
-function checkDomid(domid: unknown, name: string, allowSelf = false, min = 0): number {
-  if (typeof domid !== 'number' || !Number.isInteger(domid))
-    throw new TypeError(`${name} must be an integer domain id, got ${String(domid)}`);
-  const { DOMID_FIRST_RESERVED, DOMID_SELF } = binding.constants;
-  if (domid < min || (domid >= DOMID_FIRST_RESERVED && !(allowSelf && domid === DOMID_SELF)))
-    throw new RangeError(`${name} must be within ${min}..${DOMID_FIRST_RESERVED - 1}, got ${domid}`);
-  return domid;
 }
 
 export interface EventChannelOptions {
@@ -58,14 +45,21 @@ export class EventChannel extends FdObject {
   readonly #waiters = new Set<PortWaiter>();
   readonly #listeners = new Set<(port: number) => void>();
   readonly autoUnmask: boolean;
-  #pump: AbortController | undefined;
+  // Reads the device while a wait or a listener needs ports (a uv_poll wait only then).
+  readonly #pump = new Pump(this, {
+    needed: () => this.#waiters.size > 0 || this.#listeners.size > 0,
+    read: () => this.#drain(),
+    failed: (e) => {
+      for (const w of [...this.#waiters]) w.reject(e);
+    },
+  });
 
   static open(options: EventChannelOptions = {}): EventChannel {
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
     const path = options.path ?? EVTCHN_PATH;
     if (typeof path !== 'string') throw new TypeError('path must be a string');
     // The kernel's rule: a guest domain, never dom0.
-    if (options.restrictDomid !== undefined) checkDomid(options.restrictDomid, 'restrictDomid', false, 1);
+    if (options.restrictDomid !== undefined) checkDomid(options.restrictDomid, 'restrictDomid', { min: 1 });
     const ch = new EventChannel(core.open(path, constants.O_RDWR | constants.O_NONBLOCK), {
       owned: true,
       autoUnmask: options.autoUnmask,
@@ -98,14 +92,14 @@ export class EventChannel extends FdObject {
 
   /** Binds to `remotePort`, an unbound port `remoteDomid` allocated for this domain; returns the local port. */
   bindInterdomain(remoteDomid: number, remotePort: number): number {
-    checkDomid(remoteDomid, 'remoteDomid', true);
+    checkDomid(remoteDomid, 'remoteDomid', { allowSelf: true });
     checkPort(remotePort, 'remotePort');
     return this.#bound(binding.bindInterdomain(this.fd, remoteDomid, remotePort));
   }
 
   /** Allocates a port that `remoteDomid` may bind to (bindInterdomain there); returns the local port. */
   bindUnboundPort(remoteDomid: number): number {
-    checkDomid(remoteDomid, 'remoteDomid', true);
+    checkDomid(remoteDomid, 'remoteDomid', { allowSelf: true });
     return this.#bound(binding.bindUnboundPort(this.fd, remoteDomid));
   }
 
@@ -140,7 +134,7 @@ export class EventChannel extends FdObject {
 
   /** IOCTL_EVTCHN_RESTRICT_DOMID: from now on only interdomain binds to `domid`. Once per fd. */
   restrictDomid(domid: number): void {
-    checkDomid(domid, 'domid', false, 1);
+    checkDomid(domid, 'domid', { min: 1 });
     binding.restrictDomid(this.fd, domid);
   }
 
@@ -185,10 +179,10 @@ export class EventChannel extends FdObject {
     if (typeof listener !== 'function') throw new TypeError('listener must be a function');
     this.fd; // ClosedError after close
     this.#listeners.add(listener);
-    this.#startPump();
+    this.#pump.update();
     return () => {
       this.#listeners.delete(listener);
-      this.#stopPumpIfIdle();
+      this.#pump.update();
     };
   }
 
@@ -212,39 +206,18 @@ export class EventChannel extends FdObject {
       this.#pending.delete(ready);
       return Promise.resolve(ready);
     }
-    const { timeoutMs, signal } = opts;
-    if (signal?.aborted) return Promise.reject(abortReason(signal));
-    return new Promise<number>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const done = () => {
-        if (timer) clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        this.#waiters.delete(waiter);
-        this.#stopPumpIfIdle();
-      };
-      const waiter: PortWaiter = {
-        port,
-        resolve: (p) => {
-          done();
-          resolve(p);
-        },
-        reject: (e) => {
-          done();
-          reject(e);
-        },
-      };
-      const onAbort = () => waiter.reject(abortReason(signal!));
-      this.#waiters.add(waiter);
-      if (timeoutMs !== undefined)
-        timer = setTimeout(
-          () =>
-            waiter.reject(
-              new TimeoutError(port === undefined ? 'evtchn next' : `evtchn wait(${port})`, timeoutMs),
-            ),
-          timeoutMs,
-        );
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#startPump();
+    return waitFor<number>(opts, {
+      what: port === undefined ? 'evtchn next' : `evtchn wait(${port})`,
+      owner: closableOf(this),
+      start: (w) => {
+        const waiter: PortWaiter = { port, resolve: w.resolve, reject: w.reject };
+        this.#waiters.add(waiter);
+        this.#pump.update();
+        return () => {
+          this.#waiters.delete(waiter);
+          this.#pump.update();
+        };
+      },
     });
   }
 
@@ -288,41 +261,10 @@ export class EventChannel extends FdObject {
     }
   }
 
-  #startPump(): void {
-    if (this.#pump || this.closed) return;
-    const ctl = new AbortController();
-    this.#pump = ctl;
-    const loop = async () => {
-      while (!ctl.signal.aborted) {
-        try {
-          await waitReadable(this, { signal: ctl.signal });
-          this.#drain();
-        } catch (e) {
-          if (ctl.signal.aborted || e instanceof ClosedError) return;
-          for (const w of [...this.#waiters]) w.reject(e);
-          return;
-        }
-      }
-    };
-    loop().finally(() => {
-      if (this.#pump === ctl) this.#pump = undefined;
-      if (!ctl.signal.aborted && !this.closed && (this.#waiters.size > 0 || this.#listeners.size > 0))
-        this.#startPump();
-    });
-  }
-
-  #stopPumpIfIdle(): void {
-    if (this.#waiters.size > 0 || this.#listeners.size > 0) return;
-    this.#pump?.abort();
-    this.#pump = undefined;
-  }
-
   protected override onClose(): void {
-    const err = new ClosedError('EventChannel');
-    for (const w of [...this.#waiters]) w.reject(err);
+    // Pending waits were settled with ClosedError (their owner is this channel) before this runs.
     this.#listeners.clear();
-    this.#pump?.abort();
-    this.#pump = undefined;
+    this.#pump.stop();
     this.#ports.clear();
     this.#pending.clear();
   }

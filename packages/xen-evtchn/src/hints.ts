@@ -1,5 +1,5 @@
 // What each errno means for the evtchn ioctls: KernelError messages say the rule.
-import { registerHints } from '@zcopy/core';
+import { registerHints } from '@zcopy/core/internal';
 
 registerHints('IOCTL_EVTCHN_BIND_INTERDOMAIN', {
   EINVAL: 'the remote port is not an unbound port allocated for this domain (or is already bound)',

@@ -1,7 +1,7 @@
 // Typed view of the xen-evtchn addon (raw bindings: numbers in, numbers out; no policy here).
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadBinding } from '@zcopy/core';
+import { loadBinding } from '@zcopy/core/internal';
 
 export interface EvtchnBinding {
   bindVirq(fd: number, virq: number): number;

@@ -136,3 +136,12 @@ describe('delivery bookkeeping (eventfd stand-in)', () => {
     }
   });
 });
+
+describe('shared Xen constants', () => {
+  it('@zcopy/xen has the domain ids of the header the addon was built against', async () => {
+    const { binding } = await import('../src/native.js');
+    const xen = await import('@zcopy/xen');
+    expect(xen.DOMID_FIRST_RESERVED).toBe(binding.constants.DOMID_FIRST_RESERVED);
+    expect(xen.DOMID_SELF).toBe(binding.constants.DOMID_SELF);
+  });
+});

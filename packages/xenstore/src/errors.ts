@@ -1,6 +1,7 @@
 // Xenstore errors: xenstored answers XS_ERROR with an errno name; it becomes a KernelError subclass whose
 // message names the request, the node and the rule.
-import { KernelError, registerHints } from '@zcopy/core';
+import { KernelError } from '@zcopy/core';
+import { registerHints } from '@zcopy/core/internal';
 import { binding } from './native.js';
 
 export class XenStoreError extends KernelError {

@@ -1,7 +1,8 @@
 // JSON messages through xenstore between domains: a value bigger than one xenstore entry is split into parts
 // (<key>-0, <key>-1, … : node names allow only letters, digits and -/_@) written first, then announced by
 // {"parts": n} at <key> itself, so a reader that sees <key> can read everything it needs.
-import { abortReason, checkWaitOptions, TimeoutError } from '@zcopy/core';
+import { TimeoutError } from '@zcopy/core';
+import { abortReason, checkWaitOptions } from '@zcopy/core/internal';
 import type { XenStore } from './xenstore.js';
 
 /** Bytes per entry: xenstored limits a guest's values to 2048 bytes by default (quota entry-size). */

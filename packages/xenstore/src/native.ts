@@ -1,7 +1,7 @@
 // Typed view of the xenstore addon: wire constants from xs_wire.h and raw socket/fd I/O.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadBinding } from '@zcopy/core';
+import { loadBinding } from '@zcopy/core/internal';
 
 export type XsType =
   | 'XS_CONTROL'

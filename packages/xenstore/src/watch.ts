@@ -1,16 +1,12 @@
 // A xenstore watch as an async iterable of events. Events are queued from registration on; the connection
 // reads for them only while someone awaits one, so an unawaited watch never holds the event loop open.
-import { abortReason, ClosedError, checkWaitOptions, TimeoutError, type WaitOptions } from '@zcopy/core';
+import { ClosedError, type WaitOptions } from '@zcopy/core';
+import { CloseNotifier, checkWaitOptions, type Waiter, waitFor } from '@zcopy/core/internal';
 
 export interface WatchEvent {
   /** The node that changed (or the watched path, for the event every new watch fires once). */
   path: string;
   token: string;
-}
-
-interface Waiter {
-  resolve(e: WatchEvent): void;
-  reject(err: unknown): void;
 }
 
 interface WatchHooks {
@@ -24,8 +20,9 @@ export class XenStoreWatch implements AsyncIterable<WatchEvent>, AsyncDisposable
   readonly token: string;
   readonly #hooks: WatchHooks;
   readonly #queue: WatchEvent[] = [];
-  readonly #waiters = new Set<Waiter>();
-  #ended: Error | undefined;
+  readonly #waiters = new Set<Waiter<WatchEvent>>();
+  // Closed with ClosedError when the watch or its connection closes, or with the connection's failure.
+  readonly #ended = new CloseNotifier();
 
   /** @internal */
   constructor(path: string, token: string, hooks: WatchHooks) {
@@ -40,7 +37,7 @@ export class XenStoreWatch implements AsyncIterable<WatchEvent>, AsyncDisposable
   }
 
   get closed(): boolean {
-    return this.#ended !== undefined;
+    return this.#ended.closed;
   }
 
   /** Events received and not yet taken. */
@@ -50,7 +47,7 @@ export class XenStoreWatch implements AsyncIterable<WatchEvent>, AsyncDisposable
 
   /** @internal */
   push(e: WatchEvent): void {
-    if (this.#ended) return;
+    if (this.#ended.closed) return;
     const w = this.#waiters.values().next().value;
     if (w) w.resolve(e);
     else this.#queue.push(e);
@@ -63,48 +60,32 @@ export class XenStoreWatch implements AsyncIterable<WatchEvent>, AsyncDisposable
 
   /** @internal */
   fail(err: Error): void {
-    if (this.#ended) return;
-    this.#ended = err;
-    for (const w of [...this.#waiters]) w.reject(err);
+    this.#ended.close(err);
   }
 
   /** The next event (queued ones first). */
   next(options?: WaitOptions): Promise<WatchEvent> {
-    let opts: ReturnType<typeof checkWaitOptions>;
     try {
-      opts = checkWaitOptions(options);
+      checkWaitOptions(options);
     } catch (e) {
       return Promise.reject(e);
     }
     const queued = this.#queue.shift();
     if (queued) return Promise.resolve(queued);
-    if (this.#ended) return Promise.reject(this.#ended);
-    const { timeoutMs, signal } = opts;
-    if (signal?.aborted) return Promise.reject(abortReason(signal));
-    return new Promise<WatchEvent>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const done = () => {
-        if (timer) clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        this.#waiters.delete(waiter);
+    if (this.#ended.closed) return Promise.reject(this.#ended.reason);
+    return waitFor<WatchEvent>(options, {
+      what: `watch ${this.path}`,
+      start: (w) => {
+        this.#waiters.add(w);
         this.#hooks.demand();
-      };
-      const waiter: Waiter = {
-        resolve: (e) => {
-          done();
-          resolve(e);
-        },
-        reject: (e) => {
-          done();
-          reject(e);
-        },
-      };
-      const onAbort = () => waiter.reject(abortReason(signal!));
-      this.#waiters.add(waiter);
-      if (timeoutMs !== undefined)
-        timer = setTimeout(() => waiter.reject(new TimeoutError(`watch ${this.path}`, timeoutMs)), timeoutMs);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#hooks.demand();
+        // Subscribed here, not as the owner: queued events are still handed out after the watch ended.
+        const unsubscribe = this.#ended.onceClosed(w.reject);
+        return () => {
+          unsubscribe();
+          this.#waiters.delete(w);
+          this.#hooks.demand();
+        };
+      },
     });
   }
 
@@ -131,7 +112,7 @@ export class XenStoreWatch implements AsyncIterable<WatchEvent>, AsyncDisposable
 
   /** Unregisters the watch (XS_UNWATCH); iterators end. Idempotent. */
   async close(options?: WaitOptions): Promise<void> {
-    if (this.#ended) return;
+    if (this.#ended.closed) return;
     this.end();
     await this.#hooks.unwatch(options);
   }

@@ -1,44 +1,28 @@
-// XenStore client over the xenstored unix socket (dom0) or /dev/xen/xenbus (any domain).
-// Requests carry a req_id that the reply echoes, so many may be in flight; watch events arrive as
-// XS_WATCH_EVENT messages at any time and are routed by token. The fd is non-blocking: a reader loop on
-// core's waitReadable runs while a request is outstanding or someone waits on a watch, and stops otherwise
-// (so an idle XenStore never holds the event loop open). Messages that arrive while nothing reads wait in the
-// kernel until the next read.
+// XenStore client over the xenstored unix socket (dom0) or /dev/xen/xenbus (any domain): nodes, permissions,
+// watches (routed by token) and transactions. The wire traffic — req_id matching, the device's one request in
+// flight, reading only while someone waits — is the connection engine's (connection.ts).
 import { constants, statSync } from 'node:fs';
-import {
-  abortReason,
-  ClosedError,
-  checkWaitOptions,
-  native as core,
-  type FdLike,
-  FdObject,
-  fdOf,
-  TimeoutError,
-  type WaitOptions,
-  waitReadable,
-  waitWritable,
-} from '@zcopy/core';
+import { ClosedError, type FdLike, FdObject, fdOf, type WaitOptions } from '@zcopy/core';
+import { native as core } from '@zcopy/core/internal';
+import { XENBUS_PATH, XENSTORED_SOCKET } from '@zcopy/xen';
+import { type Transport, XsConnection } from './connection.js';
 import { XenStoreError } from './errors.js';
 import { binding, type XsType } from './native.js';
 import { type WatchEvent, XenStoreWatch } from './watch.js';
 import {
   checkPath,
   decodePermissions,
-  encodeMessage,
   encodePermissions,
-  MessageReader,
   parseString,
   parseStrings,
   strings,
-  typeName,
   type XenStorePermission,
   type XsMessage,
 } from './wire.js';
 
-export const XENSTORED_SOCKET = '/run/xenstored/socket';
-export const XENBUS_DEVICE = '/dev/xen/xenbus';
-
-const EAGAIN = 11;
+export { XENSTORED_SOCKET };
+/** /dev/xen/xenbus: XenStore through the kernel, in any domain. */
+export const XENBUS_DEVICE = XENBUS_PATH;
 
 export interface XenStoreOptions {
   /** The xenstored socket or the xenbus device. Default: the socket where it exists (dom0), else the device. */
@@ -47,14 +31,7 @@ export interface XenStoreOptions {
 
 export interface RequestOptions extends WaitOptions {}
 
-interface Pending {
-  type: XsType;
-  node: string | undefined;
-  resolve(msg: XsMessage): void;
-  reject(err: unknown): void;
-}
-
-export type Transport = 'socket' | 'device';
+export type { Transport };
 
 function isSocket(path: string): boolean {
   try {
@@ -140,19 +117,9 @@ abstract class XenStoreOps {
 }
 
 export class XenStore extends XenStoreOps implements Disposable {
-  readonly #fd: FdObject;
-  readonly transport: Transport;
-  readonly #reader = new MessageReader();
-  readonly #pending = new Map<number, Pending>();
+  readonly #conn: XsConnection;
   readonly #watches = new Map<string, XenStoreWatch>();
-  #nextReqId = 1;
   #nextToken = 1;
-  #pump: AbortController | undefined;
-  #out: Array<{ reqId: number; bytes: Buffer }> = [];
-  #flushing = false;
-  // Device transport only: the request the kernel is still working on (see #flush).
-  #deviceBusy: number | undefined;
-  #broken: Error | undefined;
 
   /** Connects to xenstored's socket or opens the xenbus device (see XenStoreOptions.path). */
   static open(options: XenStoreOptions = {}): XenStore {
@@ -173,21 +140,37 @@ export class XenStore extends XenStoreOps implements Disposable {
 
   private constructor(fd: FdObject, transport: Transport) {
     super();
-    this.#fd = fd;
-    this.transport = transport;
+    this.#conn = new XsConnection(fd, transport, {
+      watchEvent: (path, token) => this.#watches.get(token)?.push({ path, token }),
+      watchDemanded: () => {
+        for (const w of this.#watches.values()) if (w.demanded) return true;
+        return false;
+      },
+      ended: (err) => {
+        for (const w of [...this.#watches.values()]) {
+          if (err instanceof ClosedError) w.end();
+          else w.fail(err);
+        }
+        this.#watches.clear();
+      },
+    });
+  }
+
+  get transport(): Transport {
+    return this.#conn.transport;
   }
 
   get fd(): number {
-    return this.#fd.fd;
+    return this.#conn.fd.fd;
   }
 
   get closed(): boolean {
-    return this.#fd.closed;
+    return this.#conn.closed;
   }
 
   /** Requests sent and not yet answered. */
   get inFlight(): number {
-    return this.#pending.size;
+    return this.#conn.inFlight;
   }
 
   /** The home path of a domain: /local/domain/<domid>. */
@@ -221,7 +204,7 @@ export class XenStore extends XenStoreOps implements Disposable {
         this.#watches.delete(token);
         if (!this.closed) await this.request('XS_UNWATCH', strings(path, token), path, opts);
       },
-      demand: () => this.#updatePump(),
+      demand: () => this.#conn.demandChanged(),
     });
     this.#watches.set(token, w);
     try {
@@ -278,195 +261,12 @@ export class XenStore extends XenStoreOps implements Disposable {
     options: RequestOptions | undefined,
     txId = 0,
   ): Promise<XsMessage> {
-    let opts: ReturnType<typeof checkWaitOptions>;
-    let msg: Buffer;
-    let reqId: number;
-    try {
-      opts = checkWaitOptions(options);
-      this.#fd.fd;
-      if (this.#broken) throw this.#broken;
-      reqId = this.#nextReqId;
-      this.#nextReqId = this.#nextReqId >= 0xffffffff ? 1 : this.#nextReqId + 1;
-      msg = encodeMessage(type, reqId, txId, payload);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    const { timeoutMs, signal } = opts;
-    if (signal?.aborted) return Promise.reject(abortReason(signal));
-    return new Promise<XsMessage>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const done = () => {
-        if (timer) clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        // A reply that comes after a timeout or abort finds no entry and is dropped.
-        this.#pending.delete(reqId);
-        this.#updatePump();
-      };
-      const entry: Pending = {
-        type,
-        node,
-        resolve: (m) => {
-          done();
-          resolve(m);
-        },
-        reject: (e) => {
-          done();
-          reject(e);
-        },
-      };
-      const onAbort = () => entry.reject(abortReason(signal!));
-      this.#pending.set(reqId, entry);
-      if (timeoutMs !== undefined)
-        timer = setTimeout(() => entry.reject(new TimeoutError(`xenstore ${type}`, timeoutMs)), timeoutMs);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#send(reqId, msg);
-      this.#updatePump();
-    });
-  }
-
-  #send(reqId: number, bytes: Buffer): void {
-    this.#out.push({ reqId, bytes });
-    this.#flush();
-  }
-
-  // Writes queued messages; a socket that is full gets the rest when it polls writable.
-  // /dev/xen/xenbus keeps one message buffer per fd and hands the kernel's xenstore thread a pointer into it,
-  // so a second message written before the first is answered can overwrite the first one's body (libxenstore
-  // likewise has one request in flight). On the device, the next request goes out only after the previous
-  // one's reply, even if nobody waits for that reply any more; requests given up before they were sent are
-  // dropped.
-  #flush(): void {
-    if (this.#flushing) return;
-    while (this.#out.length > 0) {
-      if (this.transport === 'device') {
-        if (this.#deviceBusy !== undefined) return;
-        while (this.#out.length > 0 && !this.#pending.has(this.#out[0]!.reqId)) this.#out.shift();
-        if (this.#out.length === 0) return;
-      }
-      const head = this.#out[0]!;
-      let n: number;
-      try {
-        n = binding.writeSome(this.#fd.fd, head.bytes);
-      } catch (e) {
-        this.#fail(e as Error);
-        return;
-      }
-      if (n === -EAGAIN) {
-        this.#flushing = true;
-        waitWritable(this.#fd).then(
-          () => {
-            this.#flushing = false;
-            this.#flush();
-          },
-          (e) => {
-            this.#flushing = false;
-            if (!(e instanceof ClosedError)) this.#fail(e as Error);
-          },
-        );
-        return;
-      }
-      if (n === head.bytes.length) {
-        this.#out.shift();
-        if (this.transport === 'device') this.#deviceBusy = head.reqId;
-      } else head.bytes = head.bytes.subarray(n);
-    }
-  }
-
-  #needsReading(): boolean {
-    if (this.#pending.size > 0 || this.#deviceBusy !== undefined) return true;
-    for (const w of this.#watches.values()) if (w.demanded) return true;
-    return false;
-  }
-
-  #updatePump(): void {
-    if (this.closed) return;
-    if (!this.#needsReading()) {
-      this.#pump?.abort();
-      this.#pump = undefined;
-      return;
-    }
-    if (this.#pump) return;
-    const ctl = new AbortController();
-    this.#pump = ctl;
-    (async () => {
-      while (!ctl.signal.aborted) {
-        this.#readAvailable();
-        if (ctl.signal.aborted || this.#broken) return;
-        await waitReadable(this.#fd, { signal: ctl.signal });
-      }
-    })()
-      .catch((e) => {
-        if (!ctl.signal.aborted && !(e instanceof ClosedError)) this.#fail(e as Error);
-      })
-      .finally(() => {
-        if (this.#pump === ctl) this.#pump = undefined;
-        if (!ctl.signal.aborted) this.#updatePump();
-      });
-  }
-
-  #readAvailable(): void {
-    const buf = Buffer.allocUnsafe(65536);
-    for (;;) {
-      const n = binding.readSome(this.#fd.fd, buf);
-      if (n === -EAGAIN) break;
-      if (n === 0) {
-        this.#fail(new Error('xenstore: the connection was closed by the other end'));
-        return;
-      }
-      this.#reader.push(Buffer.from(buf.subarray(0, n)));
-      if (n < buf.length) break;
-    }
-    for (const msg of this.#reader.messages()) this.#dispatch(msg);
-  }
-
-  #dispatch(msg: XsMessage): void {
-    const { types } = binding;
-    if (msg.type === types.XS_WATCH_EVENT) {
-      // The kernel's xenbus leaves req_id of watch events unset: route by token only.
-      const [path, token] = parseStrings(msg.payload);
-      if (path !== undefined && token !== undefined) this.#watches.get(token)?.push({ path, token });
-      return;
-    }
-    if (msg.reqId === this.#deviceBusy) {
-      this.#deviceBusy = undefined;
-      queueMicrotask(() => {
-        this.#flush();
-        this.#updatePump();
-      });
-    }
-    const p = this.#pending.get(msg.reqId);
-    if (!p) return; // a reply to a request that timed out or was aborted
-    if (msg.type === types.XS_ERROR) {
-      p.reject(new XenStoreError(parseString(msg.payload), p.type, p.node));
-      return;
-    }
-    if (msg.type !== types[p.type]) {
-      p.reject(new Error(`xenstore protocol error: ${p.type} answered with ${typeName(msg.type)}`));
-      return;
-    }
-    p.resolve(msg);
-  }
-
-  #fail(err: Error): void {
-    this.#broken ??= err;
-    for (const p of [...this.#pending.values()]) p.reject(err);
-    for (const w of [...this.#watches.values()]) w.fail(err);
-    this.#watches.clear();
-    this.#pump?.abort();
-    this.#pump = undefined;
+    return this.#conn.request(type, payload, node, options, txId);
   }
 
   /** Idempotent: pending requests reject with ClosedError, watches end; xenstored drops our watches and transactions. */
   close(): void {
-    if (this.closed) return;
-    const err = new ClosedError('XenStore');
-    this.#pump?.abort();
-    this.#pump = undefined;
-    for (const p of [...this.#pending.values()]) p.reject(err);
-    for (const w of [...this.#watches.values()]) w.end();
-    this.#watches.clear();
-    this.#out = [];
-    this.#fd.close();
+    this.#conn.close();
   }
 
   [Symbol.dispose](): void {

@@ -1,7 +1,7 @@
 // Typed view of the drm-prime addon (raw: fd numbers in, plain values out; validation and policy live in TS).
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadBinding } from '@zcopy/core';
+import { loadBinding } from '@zcopy/core/internal';
 
 export interface RawVersion {
   major: number;

@@ -1,7 +1,7 @@
 // Typed view of the drm-kms addon (raw: fd and object ids in, plain values out; validation and policy live in TS).
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BlockingHandle, loadBinding } from '@zcopy/core';
+import { type BlockingHandle, loadBinding } from '@zcopy/core/internal';
 
 /** struct drm_mode_modeinfo, field by field (camelCase). */
 export interface RawMode {

@@ -1,7 +1,7 @@
 // Typed view of the dma-buf addon (raw calls: numbers in, numbers out; no policy here).
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadBinding } from '@zcopy/core';
+import { loadBinding } from '@zcopy/core/internal';
 
 export interface DmaBufBinding {
   /** lseek(fd, 0, SEEK_END). */

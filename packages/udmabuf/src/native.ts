@@ -1,7 +1,7 @@
 // Typed view of the udmabuf addon (raw calls: numbers in, numbers out; no policy here).
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadBinding } from '@zcopy/core';
+import { loadBinding } from '@zcopy/core/internal';
 
 export interface UdmabufBinding {
   /** UDMABUF_CREATE (UDMABUF_FLAGS_CLOEXEC) → dma-buf fd. */
