@@ -36,6 +36,7 @@ import {
   capture,
   startWriteback,
   type WritebackCapture,
+  type WritebackHost,
   type WritebackOptions,
 } from './writeback.js';
 
@@ -57,7 +58,7 @@ export interface SetModeOptions {
   plane?: KmsObjectRef;
 }
 
-export class KmsDevice extends FdObject implements KmsObjectOwner, AtomicHost {
+export class KmsDevice extends FdObject implements KmsObjectOwner, AtomicHost, WritebackHost {
   /** The DRM device underneath (owned by this KmsDevice when made by open/openDriver). */
   readonly drm: DrmDevice;
   readonly #ownsDrm: boolean;

@@ -57,5 +57,6 @@ export {
   type CapturedFrame,
   type CaptureOptions,
   WritebackCapture,
+  type WritebackHost,
   type WritebackOptions,
 } from './writeback.js';

@@ -4,11 +4,25 @@ import { KernelError, type WaitOptions } from '@zcopy/core';
 import { checkWaitOptions } from '@zcopy/core/internal';
 import type { SyncFile } from '@zcopy/dma-fence';
 import type { KmsObjectRef } from './atomic.js';
-import { objectId } from './atomic.js';
-import type { KmsDevice } from './device.js';
+import { type AtomicRequest, objectId } from './atomic.js';
 import { formatNumber, fourccName } from './formats.js';
-import { Framebuffer } from './framebuffer.js';
-import type { Connector } from './resources.js';
+import { type DumbFramebuffer, Framebuffer } from './framebuffer.js';
+import type { Connector, Crtc, Encoder } from './resources.js';
+
+/**
+ * What a writeback needs of its device (KmsDevice implements it): the read-out, framebuffers and commits. An
+ * interface here keeps writeback.ts from importing device.ts, which builds on it.
+ */
+export interface WritebackHost {
+  connectors(): Connector[];
+  connector(ref: KmsObjectRef): Connector;
+  encoder(ref: KmsObjectRef): Encoder;
+  crtc(ref: KmsObjectRef): Crtc;
+  property(object: KmsObjectRef, name: string): bigint;
+  writebackFormats(connector: KmsObjectRef): number[];
+  createFramebuffer(options: { width: number; height: number; format?: number | string }): DumbFramebuffer;
+  atomic(): AtomicRequest;
+}
 
 export interface WritebackOptions extends WaitOptions {
   /** The writeback connector (default: the first that the CRTC can feed). timeoutMs/signal apply to `done`. */
@@ -48,11 +62,11 @@ export class WritebackCapture implements Disposable {
   readonly crtcId: number;
   /** Connectors the commit took off the CRTC (not clones of the writeback encoder). */
   readonly detached: readonly number[];
-  readonly #kms: KmsDevice;
+  readonly #kms: WritebackHost;
 
   /** @internal */
   constructor(
-    kms: KmsDevice,
+    kms: WritebackHost,
     fence: SyncFile,
     connectorId: number,
     crtcId: number,
@@ -98,7 +112,7 @@ export class WritebackCapture implements Disposable {
   }
 }
 
-function writebackConnector(kms: KmsDevice, crtcId: number, ref: KmsObjectRef | undefined): Connector {
+function writebackConnector(kms: WritebackHost, crtcId: number, ref: KmsObjectRef | undefined): Connector {
   if (ref !== undefined) {
     const c = kms.connector(ref);
     if (!c.writeback) throw new TypeError(`connector ${c.name} is not a writeback connector`);
@@ -110,7 +124,7 @@ function writebackConnector(kms: KmsDevice, crtcId: number, ref: KmsObjectRef | 
 }
 
 /** Connectors on the CRTC that cannot share it with the writeback connector (their encoders are not clones). */
-function nonClones(kms: KmsDevice, crtcId: number, wb: Connector): Connector[] {
+function nonClones(kms: WritebackHost, crtcId: number, wb: Connector): Connector[] {
   const wbEncoder = wb.encoders[0] === undefined ? undefined : kms.encoder(wb.encoders[0]);
   return kms.connectors().filter((c) => {
     if (c.id === wb.id || kms.property(c, 'CRTC_ID') !== BigInt(crtcId)) return false;
@@ -121,7 +135,7 @@ function nonClones(kms: KmsDevice, crtcId: number, wb: Connector): Connector[] {
 
 /** Which writeback rule an EINVAL broke, when this side can tell. */
 function writebackRuleBroken(
-  kms: KmsDevice,
+  kms: WritebackHost,
   crtcId: number,
   wb: Connector,
   framebuffer: KmsObjectRef,
@@ -151,7 +165,7 @@ function writebackRuleBroken(
 }
 
 export async function startWriteback(
-  kms: KmsDevice,
+  kms: WritebackHost,
   crtc: KmsObjectRef,
   framebuffer: KmsObjectRef,
   options: WritebackOptions = {},
@@ -185,7 +199,7 @@ export async function startWriteback(
 }
 
 export async function capture(
-  kms: KmsDevice,
+  kms: WritebackHost,
   crtc: KmsObjectRef,
   options: CaptureOptions = {},
 ): Promise<CapturedFrame> {

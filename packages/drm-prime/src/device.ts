@@ -19,7 +19,9 @@ import { createDumb, type DumbBuffer, type DumbBufferOptions } from './dumb.js';
 import { GemHandle, HandleTable } from './handles.js';
 import { binding } from './native.js';
 import { type DrmNode, describeNode, type SysfsOptions } from './node.js';
+import type { DrmOwner } from './owner.js';
 import { importHandle } from './prime.js';
+import { type DrmVersion, readVersion } from './version.js';
 
 // The handle table of every device fd open through this module: an owner and its borrowers share one.
 const tablesByFd = new Map<number, HandleTable>();
@@ -34,32 +36,9 @@ function tableFor(fd: number, fresh: boolean): HandleTable {
   return table;
 }
 
-/** DRM_IOCTL_VERSION: which driver serves the node. */
-export interface DrmVersion {
-  /** Driver name: 'vgem', 'vkms', 'virtio_gpu', 'i915', 'amdgpu', … */
-  name: string;
-  major: number;
-  minor: number;
-  patchlevel: number;
-  /** The driver's date string, e.g. '20120112'. */
-  date: string;
-  /** The driver's description, e.g. 'Virtual GEM provider'. */
-  desc: string;
-}
+export type { DrmVersion };
 
-function readVersion(fd: number): DrmVersion {
-  const v = binding.version(fd);
-  return {
-    name: v.name,
-    major: v.major,
-    minor: v.minor,
-    patchlevel: v.patchlevel,
-    date: v.date,
-    desc: v.desc,
-  };
-}
-
-export class DrmDevice extends FdObject {
+export class DrmDevice extends FdObject implements DrmOwner {
   /** The path it was opened from (undefined for adopted and borrowed fds). */
   readonly path: string | undefined;
   /** The driver, read once when the device was opened (it cannot change for an open fd). */
@@ -172,7 +151,7 @@ export class DrmDevice extends FdObject {
   /** PRIME_HANDLE_TO_FD of a handle of this device: `handle.exportDmaBuf(options)`. */
   exportDmaBuf(handle: GemHandle, options?: { access?: 'readwrite' | 'read' }): DmaBuf {
     if (!(handle instanceof GemHandle)) throw new TypeError('handle must be a GemHandle of this device');
-    if (handle.device.#table !== this.#table)
+    if (!(handle.device instanceof DrmDevice) || handle.device.#table !== this.#table)
       throw new TypeError('handle belongs to another device fd: GEM handles are per fd');
     return handle.exportDmaBuf(options);
   }

@@ -1,10 +1,10 @@
 // Discovery: every card and render node under /dev/dri, opened just long enough to ask who drives it.
-import { readdirSync } from 'node:fs';
+import { constants, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { KernelError } from '@zcopy/core';
-import { type DrmCaps, decodePrimeCaps, type PrimeCaps } from './caps.js';
-import { DrmDevice, type DrmVersion } from './device.js';
+import { Fd, KernelError } from '@zcopy/core';
+import { type DrmCaps, decodePrimeCaps, type PrimeCaps, readCaps } from './caps.js';
 import { type DrmNode, describeNode, nodeTypeOfName, type SysfsOptions } from './node.js';
+import { type DrmVersion, readVersion } from './version.js';
 
 export interface ListOptions extends SysfsOptions {
   /** Where the nodes are (default '/dev/dri'). */
@@ -62,10 +62,12 @@ function rank(name: string): number {
 
 function probe(path: string): Pick<DrmNodeInfo, 'driver' | 'prime' | 'caps' | 'error'> {
   try {
-    using dev = DrmDevice.open(path);
-    const caps = dev.caps();
+    // Opened the way DrmDevice.open does (read-write), without a DrmDevice: discovery stays below device.ts.
+    using fd = Fd.open(path, constants.O_RDWR);
+    const driver = readVersion(fd.fd);
+    const caps = readCaps(fd.fd);
     return {
-      driver: dev.version,
+      driver,
       prime: caps.PRIME === null ? null : decodePrimeCaps(caps.PRIME),
       caps,
       error: null,

@@ -2,9 +2,9 @@
 // (MODE_CREATE_DUMB is not render-allowed), mapped through the device fd at the fake offset MODE_MAP_DUMB gives.
 import { type MapAccess, Mapping } from '@zcopy/core';
 import { registerHints } from '@zcopy/core/internal';
-import type { DrmDevice } from './device.js';
 import { GemHandle, type HandleTable } from './handles.js';
 import { binding } from './native.js';
+import type { DrmOwner } from './owner.js';
 
 const notRender =
   'dumb buffers are not render-allowed: open the card node (/dev/dri/card*), not a render node';
@@ -72,7 +72,7 @@ export class DumbBuffer extends GemHandle {
 
   /** @internal */
   constructor(
-    device: DrmDevice,
+    device: DrmOwner,
     table: HandleTable,
     raw: { handle: number; pitch: number; size: number },
     geometry: DumbBufferOptions,
@@ -119,7 +119,7 @@ export class DumbBuffer extends GemHandle {
 }
 
 /** MODE_CREATE_DUMB (flags 0). */
-export function createDumb(device: DrmDevice, table: HandleTable, options: DumbBufferOptions): DumbBuffer {
+export function createDumb(device: DrmOwner, table: HandleTable, options: DumbBufferOptions): DumbBuffer {
   const geometry = checkDumbOptions(options);
   const fd = device.fd;
   const raw = binding.createDumb(fd, geometry.width, geometry.height, geometry.bpp);

@@ -7,8 +7,8 @@
 import { ClosedError } from '@zcopy/core';
 import { registerHints } from '@zcopy/core/internal';
 import type { DmaBuf } from '@zcopy/dma-buf';
-import type { DrmDevice } from './device.js';
 import { binding } from './native.js';
+import type { DrmOwner } from './owner.js';
 import { exportHandle, type PrimeExportOptions } from './prime.js';
 
 registerHints('DRM_IOCTL_GEM_CLOSE', {
@@ -93,7 +93,7 @@ interface LeakRecord {
   type: string;
   // Keeps the device (so its fd) alive until this record is processed: its own leak finalizer cannot close the
   // fd first, so the GEM_CLOSE below never reaches a reused fd number.
-  device: DrmDevice;
+  device: DrmOwner;
 }
 
 const leaks = new FinalizationRegistry<LeakRecord>(({ table, handle, holder, type, device }) => {
@@ -116,7 +116,7 @@ const leaks = new FinalizationRegistry<LeakRecord>(({ table, handle, holder, typ
  * closed. Made by DrmDevice.importDmaBuf(), DrmDevice.createDumb() and clone().
  */
 export class GemHandle implements Disposable {
-  readonly device: DrmDevice;
+  readonly device: DrmOwner;
   readonly #table: HandleTable;
   readonly #handle: number;
   readonly #holder: WeakRef<GemHandle>;
@@ -124,7 +124,7 @@ export class GemHandle implements Disposable {
   #closed = false;
 
   /** @internal Takes one reference on `handle` in `table`. */
-  constructor(device: DrmDevice, table: HandleTable, handle: number) {
+  constructor(device: DrmOwner, table: HandleTable, handle: number) {
     this.device = device;
     this.#table = table;
     this.#handle = handle;

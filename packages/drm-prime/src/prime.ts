@@ -2,8 +2,8 @@
 import { type FdLike, fdOf } from '@zcopy/core';
 import { adoptOrClose, registerHints, withErrorContext } from '@zcopy/core/internal';
 import { DmaBuf } from '@zcopy/dma-buf';
-import type { DrmDevice } from './device.js';
 import { binding } from './native.js';
+import type { DrmOwner } from './owner.js';
 
 export interface PrimeExportOptions {
   /**
@@ -46,13 +46,13 @@ function exportFlags(options: PrimeExportOptions): number {
 }
 
 /** PRIME_HANDLE_TO_FD (DRM_CLOEXEC always) as an owned DmaBuf. */
-export function exportHandle(device: DrmDevice, handle: number, options: PrimeExportOptions = {}): DmaBuf {
+export function exportHandle(device: DrmOwner, handle: number, options: PrimeExportOptions = {}): DmaBuf {
   const flags = exportFlags(options);
   return adoptOrClose(binding.handleToFd(device.fd, handle, flags), (fd) => DmaBuf.adopt(fd));
 }
 
 /** PRIME_FD_TO_HANDLE: the handle number (the caller wraps it in a reference). */
-export function importHandle(device: DrmDevice, dmabuf: FdLike): number {
+export function importHandle(device: DrmOwner, dmabuf: FdLike): number {
   const dmabufFd = fdOf(dmabuf, 'dmabuf');
   const fd = device.fd;
   return withErrorContext({ primeDriver: device.version.name }, () => binding.fdToHandle(fd, dmabufFd));
