@@ -1,12 +1,12 @@
 // VM (Xen): the import direction across two domains. dom0 (backend) creates a vgem dumb buffer, grants its pages
-// to a PV domU (frontend, the grant-table harness's agent) with importToRefs; the domU maps the refs and sees the
+// to a PV domU (frontend, @zcopy/test-harness's agent) with importToRefs; the domU maps the refs and sees the
 // device buffer's bytes, and its writes land in the device buffer. Then a frontend destroyed mid-share.
 import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { DrmDevice, type DumbBuffer, listDrmNodes } from '@zcopy/drm-prime';
+import { AgentDomU as Domu } from '@zcopy/test-harness';
 import { XenStore } from '@zcopy/xenstore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Domu } from '../../grant-table/test/harness/domu.js';
 import { GntdevDmabuf, PAGE_SIZE } from '../src/index.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');

@@ -1,46 +1,31 @@
 // VM (Xen): the export direction across two domains. dom0 (frontend, PV) grants frames with gntalloc; a PVH domU
 // (backend, auto-translated) runs test/pvh/backend.mjs: it exports them as a dma-buf, imports that into gntdev
 // (a holder of the buffer), then runs the release handshake.
-import { execFile } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { GrantSharer } from '@zcopy/grant-table';
-import { XenStore } from '@zcopy/xenstore';
+import {
+  bootWithPackages,
+  AgentDomU as Domu,
+  domainAlive,
+  domainMemMiB,
+  listedDomids,
+  xenDeathLines,
+} from '@zcopy/test-harness';
+import { DomainGoneError, type DomU } from '@zcopy/xen/domu';
+import { readJson, writeJson, XenStore } from '@zcopy/xenstore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Domu, listedDomids } from '../../grant-table/test/harness/domu.js';
-// @ts-expect-error: plain JS of the grant-table harness (JSON messages over xenstore)
-import { getJson, putJson } from '../../grant-table/test/harness/rpc.mjs';
 import { PAGE_SIZE } from '../src/index.js';
 
-const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
 const packages = resolve(here, '..', '..');
-const domuScript = join(packages, '..', 'scripts', 'vm', 'xen-domu.sh');
-const included = [
-  'core',
-  'dma-buf',
-  'balloon-dma',
-  'gntdev-dmabuf',
-  'xenstore',
-  'grant-table',
-  'drm-prime',
-  'drm-kms',
-  'dma-fence',
-  'cli',
-];
+// What the backend imports (their dependencies come along).
+const included = ['gntdev-dmabuf', 'xenstore', 'grant-table', 'drm-kms', 'cli'].map((p) => join(packages, p));
 
 interface Reply<T> {
   ok: boolean;
   result: T;
   error?: { name: string; code?: string; message: string };
-}
-
-/** The domain's memory as Xen counts it (xl list's Mem column, MiB). */
-async function domainMemMiB(domid: number): Promise<number> {
-  const { stdout } = await run('xl', ['list', String(domid)]);
-  const cols = stdout.trim().split('\n').pop()!.trim().split(/\s+/);
-  return Number(cols[2]);
 }
 
 interface Ready {
@@ -50,41 +35,27 @@ interface Ready {
 
 describe('export from refs in a PVH backend', () => {
   let xs: XenStore;
-  let name: string;
+  let domu: DomU | undefined;
   let base: string;
   let domid: number;
   let sharer: GrantSharer;
   let ready: Ready;
 
-  async function next<T>(key: string, timeoutMs = 60_000): Promise<T> {
+  async function next<T>(key: string, timeoutMs = 60_000, on: DomU | undefined = domu): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (let i = 1; ; i++) {
-      const v = await getJson(xs, `${base}/${key}`);
-      if (v !== undefined) return v as T;
+      const v = await readJson<T>(xs, `${base}/${key}`);
+      if (v !== undefined) return v;
       // A domU that crashed (on_crash=destroy) will never answer: say so at once.
-      const gone =
-        i % 30 === 0 &&
-        (await run('xl', ['domid', name]).then(
-          () => false,
-          () => true,
-        ));
+      const gone = i % 30 === 0 && on !== undefined && !(await domainAlive(on.name));
       if (gone || Date.now() > deadline) {
-        const log = await run('tail', ['-n', '30', `/var/log/xen/console/guest-${name}.log`]).catch(() => ({
-          stdout: '',
-        }));
         // Xen's own log says how a guest died (e.g. "d2v0 Triple fault": the TCG crash in images/README.md).
-        const xen = await run('xl', ['dmesg']).then(
-          (r) =>
-            r.stdout
-              .split('\n')
-              .filter((l) => /Triple fault|crash|Dumping Dom|RIP:/.test(l))
-              .slice(-6)
-              .join('\n'),
-          () => '',
-        );
-        throw new Error(
-          `${gone ? `the domU went away before '${key}'` : `no '${key}' from the domU within ${timeoutMs} ms`}; console:\n${log.stdout}\nxl dmesg:\n${xen}`,
-        );
+        const why = gone
+          ? `the domU went away before '${key}'`
+          : `no '${key}' from the domU within ${timeoutMs} ms`;
+        const msg = `${why}; console:\n${on?.consoleTail(30) ?? ''}\nxl dmesg:\n${await xenDeathLines()}`;
+        if (gone) throw new DomainGoneError(msg);
+        throw Object.assign(new Error(msg), { name: 'TimeoutError' });
       }
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -99,27 +70,22 @@ describe('export from refs in a PVH backend', () => {
     xs = XenStore.open();
     sharer = GrantSharer.open();
     // A PVH boot under TCG sometimes crashes (images/README.md): up to three boots, each retry reported.
-    for (let attempt = 1; ; attempt++) {
-      const args = ['start', '--type', 'pvh', '--mem', '512', '--name', `zcopy-pvh-export-${attempt}`];
-      for (const p of included) args.push('--include', join(packages, p));
-      args.push('--', process.execPath, join(here, 'pvh', 'backend.mjs'));
-      const { stdout } = await run(domuScript, args);
-      name = stdout.trim().split('\n').pop()!;
-      try {
-        // Inside the retry: a guest that crashes at once is gone before its domid is read.
-        domid = Number((await run('xl', ['domid', name])).stdout.trim());
+    const boot = await bootWithPackages({
+      type: 'pvh',
+      name: 'zcopy-pvh-export',
+      packages: included,
+      script: join(here, 'pvh', 'backend.mjs'),
+      ready: async (d) => {
+        domid = await d.domid();
         base = `/local/domain/${domid}/data/zcopy-dmabuf`;
-        ready = await next<Ready>('ready', 120_000);
-        break;
-      } catch (e) {
-        await run('xl', ['destroy', name]).catch(() => {});
-        if (attempt >= 3) throw e;
-        console.warn(`PVH domU boot ${attempt} did not come up; booting again:`, String(e).slice(0, 2000));
-      }
-    }
+        return next<Ready>('ready', 120_000, d);
+      },
+    });
+    domu = boot.domu;
+    ready = boot.ready;
   }, 480_000);
   afterAll(async () => {
-    if (name) await run('xl', ['destroy', name]).catch(() => {});
+    await domu?.destroy();
     sharer?.close();
     xs?.close();
   });
@@ -134,7 +100,7 @@ describe('export from refs in a PVH backend', () => {
     const pages = 4;
     const frames = sharer.share(domid, pages);
     for (let p = 0; p < pages; p++) frames.buffer.write(`frame 1 page ${p}\0`, p * PAGE_SIZE);
-    await putJson(xs, `${base}/frames`, { refs: Array.from(frames.refs) });
+    await writeJson(xs, `${base}/frames`, { refs: Array.from(frames.refs) });
 
     const exp = await reply<{ size: number; refs: number[]; mmap: unknown; cpuAccess: string; sync: string }>(
       'exported',
@@ -160,7 +126,7 @@ describe('export from refs in a PVH backend', () => {
     expect(contents.pages).toEqual(Array.from({ length: pages }, (_, p) => `frame 1 page ${p}`));
     // The frontend writes a new frame in place; the backend's existing mapping shows it.
     for (let p = 0; p < pages; p++) frames.buffer.write(`frame 2 page ${p}\0`, p * PAGE_SIZE);
-    await putJson(xs, `${base}/frame2`, {});
+    await writeJson(xs, `${base}/frame2`, {});
     const contents2 = await reply<{ pages: string[] }>('contents2');
     expect(contents2.pages).toEqual(Array.from({ length: pages }, (_, p) => `frame 2 page ${p}`));
 
@@ -170,7 +136,7 @@ describe('export from refs in a PVH backend', () => {
     const bigPages = 512;
     const big = sharer.share(domid, bigPages);
     const memBefore = await domainMemMiB(domid);
-    await putJson(xs, `${base}/bigframes`, { refs: Array.from(big.refs) });
+    await writeJson(xs, `${base}/bigframes`, { refs: Array.from(big.refs) });
     const held = await reply<{
       size: number;
       before?: { currentKb: number };
@@ -178,7 +144,7 @@ describe('export from refs in a PVH backend', () => {
     }>('dmaHeld');
     expect(held.size).toBe(bigPages * PAGE_SIZE);
     const memDuring = await domainMemMiB(domid);
-    await putJson(xs, `${base}/dmaSeen`, {});
+    await writeJson(xs, `${base}/dmaSeen`, {});
     const done = await reply<{ after?: { currentKb: number } }>('dmaDone');
     const memAfter = await domainMemMiB(domid);
     console.log(
@@ -200,7 +166,7 @@ describe('export from refs in a PVH backend', () => {
     const backings = await reply<Record<string, unknown>>('backings');
     expect(backings).toEqual({ wc: pages * PAGE_SIZE, coherent: pages * PAGE_SIZE, both: 'EINVAL' });
 
-    await putJson(xs, `${base}/unmapped`, {});
+    await writeJson(xs, `${base}/unmapped`, {});
     const rel = await reply<Record<string, unknown>>('released');
     expect(rel).toEqual({ whileHeld: 'TimeoutError', afterClose: 'released', again: 'already-released' });
     frames.unshare();
@@ -214,11 +180,11 @@ describe('export from refs in a PVH backend', () => {
         count: 4,
         seed: 7,
       });
-      await putJson(xs, `${base}/foreign`, { domid: fe.domid, refs: shared.refs });
+      await writeJson(xs, `${base}/foreign`, { domid: fe.domid, refs: shared.refs });
       const exp = await reply<{ sha: string }>('foreignExported');
       expect(exp.sha).toBe(shared.sha);
       await fe.destroy();
-      await putJson(xs, `${base}/foreignGone`, {});
+      await writeJson(xs, `${base}/foreignGone`, {});
       const rel = await reply<{ sha: string; released: string }>('foreignReleased');
       // Xen keeps a dead domain's granted pages until the last mapping goes: the same bytes, then release.
       expect(rel).toEqual({ sha: shared.sha, released: 'released' });

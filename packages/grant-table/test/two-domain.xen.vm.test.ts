@@ -1,18 +1,19 @@
 // VM (Xen): grant tables, event channels and xenstore between dom0 (this process) and a real domU running
-// harness/domu-agent.mjs. One domU boot serves the whole file; its control channel is xenstore itself
-// (harness/rpc.mjs). ZCOPY_DOMU_TYPES=pv,pvh runs the file against each guest type (default: pv).
+// @zcopy/test-harness's agent (agent/grant-agent.mjs). One domU boot serves the whole file; its control channel
+// is xenstore itself (JSON requests and replies). ZCOPY_DOMU_TYPES=pv,pvh runs the file against each guest type
+// (default: pv).
 import { createHash } from 'node:crypto';
+import { AgentCallError, AgentDomU as Domu, listedDomids } from '@zcopy/test-harness';
 import { EventChannel } from '@zcopy/xen-evtchn';
 import { XenStore } from '@zcopy/xenstore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GrantMapper, GrantSharer, pageCopySegments } from '../src/index.js';
-import { AgentCallError, Domu, listedDomids } from './harness/domu.js';
 import { procFdCount, xenMappingCount } from './helpers.js';
 
 const PAGE = 4096;
 const types = (process.env.ZCOPY_DOMU_TYPES ?? 'pv').split(',') as Array<'pv' | 'pvh'>;
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-// The agent's pattern (domu-agent.mjs fillPattern), recomputed here to check bytes without trusting the agent.
+// The agent's pattern (grant-agent.mjs fillPattern), recomputed here to check bytes without trusting the agent.
 function pattern(length: number, seed: number): Buffer {
   const b = Buffer.alloc(length);
   for (let i = 0; i < length; i += 4) b.writeUInt32LE((Math.imul(i, 2654435761) ^ seed) >>> 0, i);

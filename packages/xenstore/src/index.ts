@@ -1,6 +1,10 @@
 export { XenStoreError } from './errors.js';
 export {
   JSON_PART_BYTES,
+  JsonChannel,
+  type JsonReply,
+  jsonMessageIds,
+  outcome,
   readJson,
   removeJson,
   type WaitJsonOptions,

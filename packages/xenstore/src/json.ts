@@ -67,3 +67,81 @@ export async function waitJson<T = unknown>(
     await new Promise((r) => setTimeout(r, Math.min(intervalMs, Math.max(0, deadline - Date.now()))));
   }
 }
+
+/** Numbered children of a directory written by writeJson (parts excluded), ascending: a queue of requests. */
+export async function jsonMessageIds(xs: XenStore, dir: string): Promise<number[]> {
+  const names = await xs.directory(dir).catch(() => [] as string[]);
+  return names
+    .filter((n) => /^\d+$/.test(n))
+    .map(Number)
+    .sort((a, b) => a - b);
+}
+
+/** A step's outcome as a peer sends it back: the result, or the error (name, code, message) it failed with. */
+export interface JsonReply<T> {
+  ok: boolean;
+  result?: T;
+  error?: { name: string; code?: string; message: string };
+}
+
+/**
+ * A control channel between two domains: JSON messages under one xenstore directory that both may write (a
+ * domU's /local/domain/<domid>/data/..., which the guest may write and dom0 anyway). Each message is written
+ * once, under its own key; a step's outcome travels as a JsonReply.
+ */
+export class JsonChannel {
+  /** Who is at the other end, in error messages (default: the directory). */
+  readonly peer: string;
+
+  constructor(
+    readonly xs: XenStore,
+    /** The directory, e.g. /local/domain/5/data/zcopy-demo. */
+    readonly base: string,
+    peer?: string,
+  ) {
+    this.peer = peer ?? base;
+  }
+
+  send(key: string, value: unknown): Promise<void> {
+    return writeJson(this.xs, `${this.base}/${key}`, value);
+  }
+
+  /** The message at `key`, or undefined if it is not there yet. */
+  peek<T>(key: string): Promise<T | undefined> {
+    return readJson<T>(this.xs, `${this.base}/${key}`);
+  }
+
+  receive<T>(key: string, timeoutMs?: number, signal?: AbortSignal): Promise<T> {
+    return waitJson<T>(this.xs, `${this.base}/${key}`, { timeoutMs, signal });
+  }
+
+  /** Waits for a peer's reply to a step and unwraps it (a failed step becomes an Error naming the peer). */
+  async result<T>(key: string, timeoutMs?: number): Promise<T> {
+    const r = await this.receive<JsonReply<T>>(key, timeoutMs);
+    if (!r.ok) {
+      const e = r.error;
+      throw new Error(
+        `${this.peer} failed '${key}': ${e?.name ?? 'Error'}${e?.code ? ` ${e.code}` : ''}: ${e?.message}`,
+      );
+    }
+    return r.result as T;
+  }
+
+  /** Runs a step here and sends its outcome as the reply a peer's result() reads. */
+  async reply<T>(key: string, fn: () => Promise<T> | T): Promise<void> {
+    await this.send(key, await outcome(fn));
+  }
+}
+
+/** Runs `fn` and says how it went, as a JsonReply (never throws for fn's failure). */
+export async function outcome<T>(fn: () => Promise<T> | T): Promise<JsonReply<T>> {
+  try {
+    return { ok: true, result: await fn() };
+  } catch (e) {
+    const err = e as { name?: string; code?: string; message?: string };
+    return {
+      ok: false,
+      error: { name: err?.name ?? 'Error', code: err?.code, message: String(err?.message ?? e) },
+    };
+  }
+}

@@ -2,7 +2,15 @@
 // parts, reading back, removal and waiting are TS logic; the real store is exercised in the Xen VM tests.
 import { TimeoutError } from '@zcopy/core';
 import { describe, expect, it } from 'vitest';
-import { JSON_PART_BYTES, readJson, removeJson, waitJson, writeJson } from '../src/json.js';
+import {
+  JSON_PART_BYTES,
+  JsonChannel,
+  jsonMessageIds,
+  readJson,
+  removeJson,
+  waitJson,
+  writeJson,
+} from '../src/json.js';
 import type { XenStore } from '../src/xenstore.js';
 
 function memoryStore() {
@@ -24,6 +32,12 @@ function memoryStore() {
     },
     async remove(k: string) {
       nodes.delete(k);
+    },
+    async directory(d: string) {
+      const names = new Set<string>();
+      for (const k of nodes.keys())
+        if (k.startsWith(`${d}/`)) names.add(k.slice(d.length + 1).split('/')[0]!);
+      return [...names];
     },
   };
   return { xs: xs as unknown as XenStore, nodes, writes };
@@ -74,5 +88,33 @@ describe('waitJson', () => {
     ac.abort(new Error('stop'));
     await expect(p).rejects.toThrow('stop');
     await expect(waitJson(xs, '/d/never', { timeoutMs: -1 })).rejects.toThrow(RangeError);
+  });
+});
+
+describe('JsonChannel', () => {
+  it('send/receive, and steps whose outcome travels back as a reply (a failure names the peer)', async () => {
+    const { xs } = memoryStore();
+    const here = new JsonChannel(xs, '/local/domain/5/data/x', 'domain 5');
+    const there = new JsonChannel(xs, '/local/domain/5/data/x');
+    expect(await here.peek('frame')).toBeUndefined();
+    await here.send('frame', { refs: [1, 2] });
+    expect(await there.receive('frame', 1000)).toEqual({ refs: [1, 2] });
+    await there.reply('drawn', () => ({ ms: 3 }));
+    expect(await here.result('drawn', 1000)).toEqual({ ms: 3 });
+    await there.reply('broken', () => {
+      throw Object.assign(new RangeError('no such ref'), { code: 'EINVAL' });
+    });
+    await expect(here.result('broken', 1000)).rejects.toThrow(
+      "domain 5 failed 'broken': RangeError EINVAL: no such ref",
+    );
+    await expect(here.receive('never', 30)).rejects.toBeInstanceOf(TimeoutError);
+  });
+
+  it('jsonMessageIds lists numbered messages in order, parts left out', async () => {
+    const { xs } = memoryStore();
+    for (const id of [10, 2, 1]) await writeJson(xs, `/q/${id}`, { id });
+    await writeJson(xs, '/q/3', 'x'.repeat(JSON_PART_BYTES * 2)); // 3-0, 3-1, 3-2 are its parts
+    expect(await jsonMessageIds(xs, '/q')).toEqual([1, 2, 3, 10]);
+    expect(await jsonMessageIds(xs, '/nothing')).toEqual([]);
   });
 });

@@ -1,15 +1,14 @@
 // The backend side of the two-domain export test, run in a PVH domU (xen-domu.sh): dom0 grants frames, this
 // domain exports them as a dma-buf (EXP_FROM_REFS) and imports it into gntdev (IMP_TO_REFS, which attaches and
 // maps the buffer through gntdev's exporter: a holder for the release handshake).
-// Messages go through xenstore with the grant-table harness's JSON helpers; each step's result is a message.
+// Messages go through xenstore as @zcopy/xenstore's JSON messages; each step's result is a message.
 
 import { createHash } from 'node:crypto';
 import { balloonState } from '../../../balloon-dma/dist/index.js';
 import { KernelError } from '../../../core/dist/index.js';
 import { customMode, KmsDevice } from '../../../drm-kms/dist/index.js';
 import { DrmDevice, listDrmNodes } from '../../../drm-prime/dist/index.js';
-import { getJson, putJson } from '../../../grant-table/test/harness/rpc.mjs';
-import { XenStore } from '../../../xenstore/dist/index.js';
+import { readJson as getJson, writeJson as putJson, XenStore } from '../../../xenstore/dist/index.js';
 import { exportCpuAccess, GntdevDmabuf, guestType, setExportCpuAccess } from '../../dist/index.js';
 import { binding } from '../../dist/native.js';
 

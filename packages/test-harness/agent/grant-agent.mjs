@@ -1,13 +1,12 @@
-// The domU side of the two-domain tests: started by dom0 (xen-domu.sh) with the zcopy packages copied in,
-// it serves requests that dom0's test code writes to xenstore (see rpc.mjs), using the real packages (their
-// built dist/, as a user would). Each request runs as soon as it arrives; replies carry the request's number.
+// The domU side of the two-domain tests: booted by dom0 (AgentDomU in src/agent-domu.ts) with this package and
+// the packages it depends on copied in, it serves requests that dom0's test code writes to xenstore (numbered
+// JSON messages under req/, replies under rsp/), using the real packages (their built dist/, as a user would). Each request runs as soon as it arrives; replies carry the request's number.
 // Resources live in a table by id so dom0 can refer to them across requests.
 import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
-import { EventChannel } from '../../../xen-evtchn/dist/index.js';
-import { XenStore } from '../../../xenstore/dist/index.js';
-import { GrantMapper, GrantSharer } from '../../dist/index.js';
-import { getJson, messageIds, putJson } from './rpc.mjs';
+import { GrantMapper, GrantSharer } from '@zcopy/grant-table';
+import { EventChannel } from '@zcopy/xen-evtchn';
+import { jsonMessageIds, outcome, readJson, writeJson, XenStore } from '@zcopy/xenstore';
 
 const xs = XenStore.open();
 const domid = Number(await xs.read('domid'));
@@ -143,20 +142,17 @@ const ops = {
 };
 
 async function serve(id) {
-  const req = await getJson(xs, `${base}/req/${id}`);
-  let reply;
-  try {
+  const req = await readJson(xs, `${base}/req/${id}`);
+  const reply = await outcome(() => {
     const op = ops[req.op];
     if (!op) throw new Error(`unknown op ${req.op}`);
-    reply = { ok: true, result: await op(req.args ?? {}) };
-  } catch (e) {
-    reply = { ok: false, error: { name: e.name, code: e.code, message: e.message } };
-  }
+    return op(req.args ?? {});
+  });
   try {
-    await putJson(xs, `${base}/rsp/${id}`, reply);
+    await writeJson(xs, `${base}/rsp/${id}`, reply);
   } catch (e) {
     // The reply itself could not be written (a xenstore quota?): say so, small enough to get through.
-    await putJson(xs, `${base}/rsp/${id}`, {
+    await writeJson(xs, `${base}/rsp/${id}`, {
       ok: false,
       error: { name: e.name, code: e.code, message: `reply: ${e.message}` },
     });
@@ -165,11 +161,11 @@ async function serve(id) {
 }
 
 const watch = await xs.watch(`${base}/req`);
-await putJson(xs, `${base}/ready`, { domid, pid: process.pid });
+await writeJson(xs, `${base}/ready`, { domid, pid: process.pid });
 const seen = new Set();
 let exiting = false;
 for await (const _ of watch) {
-  for (const id of await messageIds(xs, `${base}/req`)) {
+  for (const id of await jsonMessageIds(xs, `${base}/req`)) {
     if (seen.has(id)) continue;
     seen.add(id);
     const head = await xs.tryRead(`${base}/req/${id}`);

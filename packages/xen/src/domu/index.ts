@@ -1,0 +1,21 @@
+// @zcopy/xen/domu: boot a Linux domU from dom0 that runs one command with some Node packages, and read its
+// result from the console (see launch.ts for the protocol).
+export { CpioWriter } from './cpio.js';
+export {
+  type BootOptions,
+  bootDomU,
+  CONSOLE_LOG_DIR,
+  DomainGoneError,
+  DomU,
+  type DomUOptions,
+  type DomUResult,
+  type DomUType,
+  jobScript,
+  parseConsole,
+  START_MARKER,
+  STATE_DIR,
+  shellQuote,
+  startDomU,
+  xlConfig,
+} from './launch.js';
+export { packageClosure } from './packages.js';
