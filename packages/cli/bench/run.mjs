@@ -9,27 +9,20 @@
 // buffering); each frame awaits its flip event; frames of the two paths alternate. Draws: Buffer.fill with the
 // frame's byte, and the demo's drawFrame (packages/cli/dist/demo/pattern.js).
 //   node scripts/vm/run.mjs --mode xen -- node packages/cli/bench/run.mjs [--frames N] [--pattern-frames N]
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { KmsDevice } from '@zcopy/drm-kms';
 import { GntdevDmabuf } from '@zcopy/gntdev-dmabuf';
 import { GrantMapper, GrantSharer } from '@zcopy/grant-table';
+import { isDom0 } from '@zcopy/xen';
+import { benchArgs, kernelRelease, printTable, quantile, skip } from '../../../scripts/bench/harness.mjs';
 import { drawFrame } from '../dist/demo/pattern.js';
 
-const caps = '/proc/xen/capabilities';
-if (!existsSync(caps) || !readFileSync(caps, 'utf8').includes('control_d')) {
-  console.log('cli bench: not Xen dom0; run it in the Xen VM (see the header of bench/run.mjs)');
-  process.exit(0);
-}
-const { values } = parseArgs({
-  options: {
-    frames: { type: 'string', default: '60' },
-    'pattern-frames': { type: 'string', default: '15' },
-    warmup: { type: 'string', default: '3' },
-  },
+if (!isDom0()) skip('cli bench: not Xen dom0; run it in the Xen VM (see the header of bench/run.mjs)');
+const values = benchArgs({
+  frames: { default: '60', number: true, min: 0 },
+  'pattern-frames': { default: '15', number: true, min: 0 },
+  warmup: { default: '3', number: true, min: 0 },
 });
-const warmup = Number(values.warmup);
+const { warmup } = values;
 
 const kms = KmsDevice.openDriver('vkms');
 const gnt = GntdevDmabuf.open();
@@ -123,16 +116,11 @@ function refByte(drawName, n) {
   return ref[0];
 }
 
-const quantile = (xs, q) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)];
-};
-
 const results = [];
 try {
   for (const [drawName, frames] of [
-    ['fill', Number(values.frames)],
-    ['drawFrame', Number(values['pattern-frames'])],
+    ['fill', values.frames],
+    ['drawFrame', values['pattern-frames']],
   ]) {
     if (!(frames > 0)) continue;
     const t = await measure(drawName, frames);
@@ -153,7 +141,7 @@ try {
 
 console.log(
   `cli demo per-frame cost: vkms ${width}x${height}@${mode.vrefresh ?? '?'} XRGB8888 (pitch ${g.pitch}), dom0 both sides ` +
-    `(domid 0 -> 0 grants), double-buffered flips awaited each frame; kernel ${execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim()}`,
+    `(domid 0 -> 0 grants), double-buffered flips awaited each frame; kernel ${kernelRelease()}`,
 );
 const f2 = (x) => x.toFixed(2);
 const table = [
@@ -185,11 +173,8 @@ for (const r of results)
     (r.path === 'copy' ? frameBytes : 0).toLocaleString('en-US'),
     r.check,
   ]);
-const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
-for (const [i, row] of table.entries()) {
-  console.log(row.map((cell, j) => (j < 2 ? cell.padEnd(widths[j]) : cell.padStart(widths[j]))).join('  '));
-  if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-}
+if (values.json) console.log(JSON.stringify({ width, height, frameBytes, results }));
+else printTable(table, 2);
 for (const drawName of new Set(results.map((r) => r.drawName))) {
   const med = (path, k) => quantile(results.find((r) => r.drawName === drawName && r.path === path)[k], 0.5);
   const cpu = (path) => med(path, 'draw') + med(path, 'copy');

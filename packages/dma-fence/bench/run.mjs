@@ -5,15 +5,12 @@
 //    signal timestamp (CLOCK_MONOTONIC, the fence's own) to the JS Promise resolving, against a C poll() waiter
 //    woken by the same signaller code. 2. merge and info cost per call, JS against C.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchArgs, compileC, quantile, ratioReport } from '../../../scripts/bench/harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const args = process.argv.slice(2);
-const n = Number(args[args.indexOf('--n') + 1]) || 2000;
-const asJson = args.includes('--json');
+const { n, json: asJson } = benchArgs({ n: { default: '2000', number: true } });
 
 let api;
 let core;
@@ -26,11 +23,8 @@ try {
 }
 const { SwSyncTimeline } = api;
 
-const bin = join(mkdtempSync(join(tmpdir(), 'fence-bench-')), 'fence_bench');
-execFileSync(process.env.CC || 'cc', ['-O2', '-o', bin, join(here, 'fence_bench.c')], { stdio: 'inherit' });
+const bin = compileC(join(here, 'fence_bench.c'));
 const c = (op, count) => JSON.parse(execFileSync(bin, [op, String(count)], { encoding: 'utf8' }).trim());
-
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
 
 // (No `using` here: plain .mjs on Node 20 has no explicit resource management.)
 // waitFor(fence) is the JS wait under test: SyncFile.wait(), or core's bare uv_poll wait as the floor under it.
@@ -53,8 +47,7 @@ async function jsLatency(count, waitFor = (fence) => fence.wait()) {
       await new Promise((r) => signaller.once('exit', r));
     tl.close();
   }
-  lat.sort((a, b) => a - b);
-  return { op: 'latency', n: count, p50: percentile(lat, 50), p99: percentile(lat, 99) };
+  return { op: 'latency', n: count, p50: quantile(lat, 0.5), p99: quantile(lat, 0.99) };
 }
 
 function jsPerOp(op, count, body) {
@@ -88,22 +81,20 @@ const jsLat = await jsLatency(n);
 const floorLat = await jsLatency(n, (fence) => core.waitReadable(fence));
 const cLat = c('latency', n);
 const rows = [
-  { what: 'wait latency p50 (ns)', js: jsLat.p50, c: cLat.p50 },
-  { what: 'wait latency p99 (ns)', js: jsLat.p99, c: cLat.p99 },
-  { what: 'uv_poll floor p50 (ns)', js: floorLat.p50, c: cLat.p50 },
+  { case: 'wait latency p50 (ns)', zcopy: jsLat.p50, c: cLat.p50 },
+  { case: 'wait latency p99 (ns)', zcopy: jsLat.p99, c: cLat.p99 },
+  { case: 'uv_poll floor p50 (ns)', zcopy: floorLat.p50, c: cLat.p50 },
 ];
 progress('merge and info');
 jsMerge(200);
-rows.push({ what: 'merge per call (ns)', js: jsMerge(n * 5).perOp, c: c('merge', n * 5).perOp });
+rows.push({ case: 'merge per call (ns)', zcopy: jsMerge(n * 5).perOp, c: c('merge', n * 5).perOp });
 jsInfo(200);
-rows.push({ what: 'info per call (ns)', js: jsInfo(n * 5).perOp, c: c('info', n * 5).perOp });
-for (const r of rows) r.ratio = r.js / r.c;
+rows.push({ case: 'info per call (ns)', zcopy: jsInfo(n * 5).perOp, c: c('info', n * 5).perOp });
 
-if (asJson) console.log(JSON.stringify({ package: '@zcopy/dma-fence', n, rows }));
-else {
-  console.log(`@zcopy/dma-fence bench (n=${n}; JS / C ratio, lower is better)`);
-  for (const r of rows)
-    console.log(
-      `  ${r.what.padEnd(24)} js ${Math.round(r.js).toString().padStart(9)}  c ${Math.round(r.c).toString().padStart(9)}  x${r.ratio.toFixed(2)}`,
-    );
-}
+ratioReport({
+  title: `@zcopy/dma-fence bench (n=${n}; zcopy/C ratio, lower is better)`,
+  unit: 'ns',
+  rows,
+  json: asJson,
+  meta: { package: '@zcopy/dma-fence', n },
+});

@@ -4,18 +4,17 @@
 // VM on the same grants. Needs Xen dom0 (dom0 shares the pages with itself: the hypercalls are the same ones a
 // cross-domain map makes). Run: node scripts/vm/run.mjs --mode xen -- node packages/grant-table/bench/run.mjs
 // Prints a table; never asserts.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isDom0 } from '@zcopy/xen';
+import { benchArgs, compileC, jsonLines, ratioReport, skip } from '../../../scripts/bench/harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const caps = '/proc/xen/capabilities';
-if (!existsSync(caps) || !readFileSync(caps, 'utf8').includes('control_d')) {
-  console.log('grant-table bench: not Xen dom0; run it in the Xen VM (see the header of bench/run.mjs)');
-  process.exit(0);
-}
+if (!isDom0())
+  skip('grant-table bench: not Xen dom0; run it in the Xen VM (see the header of bench/run.mjs)');
+const { json } = benchArgs({});
 const { GrantMapper, GrantSharer, pageCopySegments, GNTALLOC_LIMIT_PATH } = await import(
   join(here, '..', 'dist', 'index.js')
 );
@@ -25,8 +24,7 @@ const ITERS = { 1: 400, 64: 100, [FRAME]: 10 };
 const COPY_ITERS = 10;
 
 const work = mkdtempSync(join(tmpdir(), 'gnttab-bench-'));
-const cbin = join(work, 'gnttab-bench');
-execFileSync('gcc', ['-O2', '-o', cbin, join(here, 'gnttab-bench.c'), '-lxengnttab']);
+const cbin = compileC(join(here, 'gnttab-bench.c'), { libs: ['-lxengnttab'], outDir: work });
 
 const oldLimit = readFileSync(GNTALLOC_LIMIT_PATH, 'utf8').trim();
 writeFileSync(GNTALLOC_LIMIT_PATH, '4096');
@@ -64,25 +62,22 @@ try {
   });
   if (frame.readUInt32LE(7 * 4096) !== 7) throw new Error('grant copy produced the wrong bytes');
 
-  const c = execFileSync(
-    cbin,
-    ['0', join(work, 'refs.txt'), ITERS[1], ITERS[64], ITERS[FRAME], COPY_ITERS].map(String),
-    {
-      encoding: 'utf8',
-    },
-  )
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l));
-  for (const r of rows) {
-    const kind = r.case.startsWith('grant copy') ? 'grant copy' : r.case;
-    r.c = c.find((x) => x.case === kind && x.refs === r.refs)?.usPerOp;
-  }
-  console.log('case                  refs   zcopy µs/op   libxengnttab µs/op   ratio');
-  for (const r of rows)
-    console.log(
-      `${r.case.padEnd(20)} ${String(r.refs).padStart(5)} ${r.js.toFixed(1).padStart(13)} ${(r.c ?? Number.NaN).toFixed(1).padStart(20)} ${(r.js / r.c).toFixed(2).padStart(7)}`,
-    );
+  const c = jsonLines(cbin, [0, join(work, 'refs.txt'), ITERS[1], ITERS[64], ITERS[FRAME], COPY_ITERS]);
+  ratioReport({
+    unit: 'µs/op',
+    rows: rows.map((r) => {
+      const kind = r.case.startsWith('grant copy') ? 'grant copy' : r.case;
+      return {
+        case: r.case,
+        refs: r.refs,
+        zcopy: r.js,
+        c: c.find((x) => x.case === kind && x.refs === r.refs)?.usPerOp,
+      };
+    }),
+    extra: [{ header: 'refs', value: (r) => r.refs }],
+    format: (n) => (n === undefined ? '-' : n.toFixed(1)),
+    json,
+  });
   shared.unshare();
 } finally {
   mapper.close();

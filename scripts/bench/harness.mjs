@@ -1,0 +1,174 @@
+// The one bench harness every packages/*/bench/run.mjs uses (they keep only their cases): arguments, "is this
+// the right machine / is it built", compiling the C side, running both sides in alternating rounds, quantiles,
+// the zcopy/C ratio table, and --json. Benchmarks never assert: they print what they measured.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const packagesDir = resolve(import.meta.dirname, '..', '..', 'packages');
+
+/** Prints `bench: msg` on stderr and exits 1. */
+export function fail(msg) {
+  console.error(`bench: ${msg}`);
+  process.exit(1);
+}
+
+/** Prints why this is not the place to run the bench and exits 0 (a bench of the wrong VM is not a failure). */
+export function skip(msg) {
+  console.log(msg);
+  process.exit(0);
+}
+
+/**
+ * Parses the bench's options (node:util parseArgs: { name: { type, default } }) plus --json; numbers given as
+ * `number: true` are checked positive (or >= 0 with `min: 0`).
+ */
+export function benchArgs(options) {
+  const spec = { json: { type: 'boolean', default: false } };
+  for (const [k, v] of Object.entries(options)) spec[k] = { type: v.type ?? 'string', default: v.default };
+  const { values } = parseArgs({ options: spec });
+  for (const [k, v] of Object.entries(options)) {
+    if (!v.number) continue;
+    const n = Number(values[k]);
+    if (!(v.min === 0 ? n >= 0 : n > 0))
+      fail(`--${k} wants a ${v.min === 0 ? 'non-negative' : 'positive'} number, got ${values[k]}`);
+    values[k] = n;
+  }
+  return values;
+}
+
+/** Exits with "run pnpm build first" unless every named package (packages/<name>) has its dist/. */
+export function requireBuilt(...names) {
+  for (const name of names)
+    if (!existsSync(join(packagesDir, name, 'dist', 'index.js')))
+      fail(`packages/${name}/dist is missing: run pnpm build first`);
+}
+
+/**
+ * Compiles the bench's C side with gcc -O2 -Wall and returns the executable's path (in `outDir`, default a
+ * fresh temporary directory). `static`: for a domU whose ramdisk has node's libraries only.
+ */
+export function compileC(source, { name, flags = [], libs = [], outDir, static: isStatic = false } = {}) {
+  const dir = outDir ?? mkdtempSync(join(tmpdir(), 'zcopy-bench-'));
+  mkdirSync(dir, { recursive: true });
+  const exe = join(dir, name ?? source.replace(/^.*\//, '').replace(/\.c$/, ''));
+  execFileSync(
+    process.env.CC || 'gcc',
+    ['-O2', '-Wall', ...(isStatic ? ['-static'] : []), ...flags, '-o', exe, source, ...libs],
+    { stdio: 'inherit' },
+  );
+  return exe;
+}
+
+/** Runs a command and parses its stdout as one JSON object per line. */
+export function jsonLines(file, args, options = {}) {
+  return execFileSync(file, args.map(String), { encoding: 'utf8', maxBuffer: 64 << 20, ...options })
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+}
+
+/** { case, ops, seconds } lines as a Map of case → ops per second. */
+export function opsPerSecond(lines) {
+  return new Map(lines.map((r) => [r.case, r.ops / r.seconds]));
+}
+
+/** The q-quantile (0..1) of numbers: the smallest value with at least q of them at or below it. */
+export function quantile(xs, q) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
+}
+
+export const median = (xs) => quantile(xs, 0.5);
+
+/**
+ * Runs each side once per round, the order alternating round by round (A B, B A, …), so that drift in the
+ * guest (other guests, TCG's code cache, the balloon) weighs on every side alike. `sides`: { name: async
+ * (round) => result }; resolves with { name: [result of each round] }.
+ */
+export async function alternate(rounds, sides) {
+  const names = Object.keys(sides);
+  const out = Object.fromEntries(names.map((n) => [n, []]));
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? names : [...names].reverse();
+    for (const n of order) out[n].push(await sides[n](round));
+  }
+  return out;
+}
+
+/** `uname -r`. */
+export function kernelRelease() {
+  return execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim();
+}
+
+/** Prints rows (arrays of strings, the first the header) aligned: the first `left` columns left, the rest right. */
+export function printTable(table, left = 1) {
+  const widths = table[0].map((_, i) => Math.max(...table.map((row) => String(row[i]).length)));
+  for (const [i, row] of table.entries()) {
+    console.log(
+      row
+        .map((cell, j) => (j < left ? String(cell).padEnd(widths[j]) : String(cell).padStart(widths[j])))
+        .join('  '),
+    );
+    if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  }
+}
+
+const defaultFormat = (n) =>
+  n === undefined || Number.isNaN(n) ? '-' : Math.round(n).toLocaleString('en-US');
+
+/**
+ * The zcopy/C table: rows { case, zcopy, c } in the unit `unit` ('ops/s', 'µs/op', 'ns'…); ratio = zcopy/c.
+ * With json, one JSON line { ...meta, rows } instead (ratios included).
+ */
+export function ratioReport({
+  title,
+  unit,
+  rows,
+  json = false,
+  meta = {},
+  format = defaultFormat,
+  extra = [],
+}) {
+  const withRatio = rows.map((r) => ({ ...r, ratio: r.zcopy / r.c }));
+  if (json) {
+    console.log(JSON.stringify({ ...meta, unit, rows: withRatio }));
+    return withRatio;
+  }
+  if (title) console.log(title);
+  const extraCols = extra.map((e) => e.header);
+  printTable(
+    [
+      ['case', ...extraCols, `zcopy ${unit}`, `C ${unit}`, 'zcopy/C'],
+      ...withRatio.map((r) => [
+        r.case,
+        ...extra.map((e) => String(e.value(r))),
+        format(r.zcopy),
+        format(r.c),
+        Number.isFinite(r.ratio) ? r.ratio.toFixed(2) : '-',
+      ]),
+    ],
+    1,
+  );
+  return withRatio;
+}
+
+/**
+ * The JS twin of the C benches' TIMED(): 20 warm-up calls, then batches of 10 until `seconds` have passed;
+ * prints { case, ops, seconds } as one JSON line (what opsPerSecond reads).
+ */
+export function timed(name, op, seconds) {
+  for (let i = 0; i < 20; i++) op();
+  let ops = 0;
+  const t0 = process.hrtime.bigint();
+  let elapsed;
+  do {
+    for (let b = 0; b < 10; b++) op();
+    ops += 10;
+    elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
+  } while (elapsed < seconds);
+  console.log(JSON.stringify({ case: name, ops, seconds: elapsed }));
+}
