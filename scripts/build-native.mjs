@@ -3,8 +3,10 @@
 // with node-addon-api, Node's headers (uv.h) and @zcopy/core's C++ headers, into build/Release/<name>.node.
 // Usage (from a package's build:native script): node ../../scripts/build-native.mjs <addon-name>
 // A plain g++ call instead of node-gyp: no download of Node headers, no Python, and one flag set for every package.
+// It also writes build/compile_commands.json (the same flags, one entry per source) for editors: clangd finds it
+// from the package's native/ sources.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +42,42 @@ const sources = readdirSync(join(pkgDir, 'native'))
 const out = join(pkgDir, 'build', 'Release', `${name}.node`);
 mkdirSync(dirname(out), { recursive: true });
 
+const cxx = process.env.CXX || 'g++';
+const flags = [
+  '-std=c++20',
+  '-O2',
+  '-g1',
+  '-fPIC',
+  '-fvisibility=hidden',
+  '-Wall',
+  '-Wextra',
+  '-Werror',
+  '-Wno-missing-field-initializers',
+  '-DNAPI_VERSION=8',
+  '-DNAPI_CPP_EXCEPTIONS',
+  '-DNODE_ADDON_API_DISABLE_DEPRECATED',
+  `-I${nodeIncludeDir()}`,
+  `-I${require('node-addon-api').include_dir.replace(/^"|"$/g, '')}`,
+  `-I${join(root, 'packages/core/native/include')}`,
+  `-I${join(pkgDir, 'native')}`,
+  ...(process.env.CXXFLAGS ? process.env.CXXFLAGS.split(/\s+/).filter(Boolean) : []),
+];
+const args = [...flags, '-shared', ...sources, '-o', out];
+
+// The compilation database: each source compiled alone with the same flags.
+writeFileSync(
+  join(pkgDir, 'build', 'compile_commands.json'),
+  `${JSON.stringify(
+    sources.map((src) => ({
+      directory: pkgDir,
+      file: join(pkgDir, src),
+      arguments: [cxx, ...flags, '-c', src, '-o', join('build', `${src.replace(/^native\//, '')}.o`)],
+    })),
+    null,
+    2,
+  )}\n`,
+);
+
 // Skip when the output is newer than every input (turbo caches across clones; this covers repeated local runs).
 const inputs = [
   ...sources,
@@ -55,30 +93,6 @@ if (existsSync(out)) {
   }
 }
 
-const cxx = process.env.CXX || 'g++';
-const args = [
-  '-std=c++20',
-  '-O2',
-  '-g1',
-  '-fPIC',
-  '-shared',
-  '-fvisibility=hidden',
-  '-Wall',
-  '-Wextra',
-  '-Werror',
-  '-Wno-missing-field-initializers',
-  '-DNAPI_VERSION=8',
-  '-DNAPI_CPP_EXCEPTIONS',
-  '-DNODE_ADDON_API_DISABLE_DEPRECATED',
-  `-I${nodeIncludeDir()}`,
-  `-I${require('node-addon-api').include_dir.replace(/^"|"$/g, '')}`,
-  `-I${join(root, 'packages/core/native/include')}`,
-  `-I${join(pkgDir, 'native')}`,
-  ...(process.env.CXXFLAGS ? process.env.CXXFLAGS.split(/\s+/).filter(Boolean) : []),
-  ...sources,
-  '-o',
-  out,
-];
 try {
   execFileSync(cxx, args, { cwd: pkgDir, stdio: 'inherit' });
 } catch {

@@ -100,7 +100,7 @@ static int latency(int n) {
   pid_t child = fork();
   if (child < 0) die("fork");
   if (child == 0) {  // the signalling process: the same loop the JS run uses
-    close(cmd[1]);     // or its own copy of the write end would keep it from ever seeing EOF
+    close(cmd[1]);   // or its own copy of the write end would keep it from ever seeing EOF
     dup2(cmd[0], 0);
     dup2(timeline, 3);
     _exit(signaller());

@@ -84,7 +84,8 @@ Napi::Value Merge(const Napi::CallbackInfo& info) {
   std::string name = StringArg(info, 2, "name");
   auto arg = Zeroed<sync_merge_data>();
   if (name.size() >= sizeof arg.name)
-    throw Napi::RangeError::New(env, "a sync_file name is limited to " + std::to_string(sizeof arg.name - 1) + " bytes");
+    throw Napi::RangeError::New(env,
+                                "a sync_file name is limited to " + std::to_string(sizeof arg.name - 1) + " bytes");
   std::memcpy(arg.name, name.data(), name.size());
   arg.fd2 = fd2;
   arg.fence = -1;

@@ -19,12 +19,12 @@ static double now(void) {
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void die(const char *what) {
+static void die(const char* what) {
   fprintf(stderr, "heap_bench: %s: %s\n", what, strerror(errno));
   exit(1);
 }
 
-static int xioctl(int fd, unsigned long req, void *arg) {
+static int xioctl(int fd, unsigned long req, void* arg) {
   int r;
   do r = ioctl(fd, req, arg);
   while (r < 0 && errno == EINTR);
@@ -43,10 +43,10 @@ static int alloc_buf(int heap, size_t len) {
 // One allocate + mmap + touch + munmap + close: what a user of a fresh buffer does at the least.
 static void alloc_map_close(int heap, size_t len) {
   int fd = alloc_buf(heap, len);
-  volatile unsigned char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  volatile unsigned char* p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (p == MAP_FAILED) die("mmap");
   p[0] = 1;
-  if (munmap((void *)p, len) < 0) die("munmap");
+  if (munmap((void*)p, len) < 0) die("munmap");
   close(fd);
 }
 
@@ -59,25 +59,25 @@ static void sync_bracket(int fd) {
   if (xioctl(fd, DMA_BUF_IOCTL_SYNC, &s) < 0) die("DMA_BUF_IOCTL_SYNC end");
 }
 
-static void report(const char *name, long ops, double seconds) {
+static void report(const char* name, long ops, double seconds) {
   printf("{\"case\":\"%s\",\"ops\":%ld,\"seconds\":%.6f}\n", name, ops, seconds);
   fflush(stdout);
 }
 
 // Runs op in batches until `seconds` have passed (after a short warm-up), like the JS side.
-#define TIMED(name, seconds, op)                                  \
-  do {                                                            \
-    for (int w_ = 0; w_ < 20; w_++) op;                           \
-    long ops_ = 0;                                                \
-    double t0_ = now(), t_;                                       \
-    do {                                                          \
-      for (int b_ = 0; b_ < 10; b_++) op;                         \
-      ops_ += 10;                                                 \
-    } while ((t_ = now()) - t0_ < (seconds));                     \
-    report(name, ops_, t_ - t0_);                                 \
+#define TIMED(name, seconds, op)              \
+  do {                                        \
+    for (int w_ = 0; w_ < 20; w_++) op;       \
+    long ops_ = 0;                            \
+    double t0_ = now(), t_;                   \
+    do {                                      \
+      for (int b_ = 0; b_ < 10; b_++) op;     \
+      ops_ += 10;                             \
+    } while ((t_ = now()) - t0_ < (seconds)); \
+    report(name, ops_, t_ - t0_);             \
   } while (0)
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   if (argc != 3) {
     fprintf(stderr, "usage: heap_bench <heap path> <seconds per case>\n");
     return 2;

@@ -24,7 +24,8 @@ Napi::Value Alloc(const Napi::CallbackInfo& info) {
   auto arg = Zeroed<dma_heap_allocation_data>();
   arg.len = U64Arg(info, 1, "len");
   uint32_t mode = U32Arg(info, 2, "accessMode");
-  if ((mode & ~static_cast<uint32_t>(O_ACCMODE)) != 0) throw Napi::RangeError::New(env, "accessMode must be an O_ACCMODE value");
+  if ((mode & ~static_cast<uint32_t>(O_ACCMODE)) != 0)
+    throw Napi::RangeError::New(env, "accessMode must be an O_ACCMODE value");
   arg.fd_flags = mode | O_CLOEXEC;
   // arg.fd stays 0, not -1: the kernel refuses an allocation whose fd field is not zero on entry.
   // arg.heap_flags stays 0: no heap defines any flag (DMA_HEAP_VALID_HEAP_FLAGS is 0).

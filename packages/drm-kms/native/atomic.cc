@@ -43,8 +43,7 @@ std::vector<T> Copy(const Napi::CallbackInfo& info, size_t i, const char* name, 
   if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != kind)
     throw Napi::TypeError::New(env, ArgName(name) + " must be a " + typeName);
   Napi::TypedArray a = info[i].As<Napi::TypedArray>();
-  const T* p =
-      reinterpret_cast<const T*>(static_cast<const uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset());
+  const T* p = reinterpret_cast<const T*>(static_cast<const uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset());
   return std::vector<T>(p, p + a.ElementLength());
 }
 
@@ -60,8 +59,7 @@ std::shared_ptr<AtomicRequest> Parse(const Napi::CallbackInfo& info) {
   r->values = Copy<uint64_t, napi_biguint64_array>(info, 5, "values", "BigUint64Array");
   r->fenceSlots = Copy<uint32_t, napi_uint32_array>(info, 6, "fenceSlots", "Uint32Array");
   r->userData = U64Arg(info, 7, "userData");
-  if (r->objs.size() != r->counts.size())
-    throw Napi::RangeError::New(env, "objs and counts must have the same length");
+  if (r->objs.size() != r->counts.size()) throw Napi::RangeError::New(env, "objs and counts must have the same length");
   uint64_t total = 0;
   for (uint32_t c : r->counts) total += c;
   if (total != r->props.size() || r->props.size() != r->values.size())

@@ -38,8 +38,8 @@ Napi::Value GetResources(const Napi::CallbackInfo& info) {
     res.count_encoders = encoders.size();
     res.encoder_id_ptr = PtrOf(encoders.data());
     ZCOPY_IOCTL(env, fd, DRM_IOCTL_MODE_GETRESOURCES, &res);
-    if (res.count_fbs > fbs.size() || res.count_crtcs > crtcs.size() ||
-        res.count_connectors > connectors.size() || res.count_encoders > encoders.size()) {
+    if (res.count_fbs > fbs.size() || res.count_crtcs > crtcs.size() || res.count_connectors > connectors.size() ||
+        res.count_encoders > encoders.size()) {
       fbs.resize(res.count_fbs);
       crtcs.resize(res.count_crtcs);
       connectors.resize(res.count_connectors);

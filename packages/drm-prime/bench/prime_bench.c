@@ -17,7 +17,7 @@ static double now(void) {
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void die(const char *what) {
+static void die(const char* what) {
   perror(what);
   exit(1);
 }
@@ -26,18 +26,22 @@ static int kms, vgem;
 static double seconds;
 
 // Same shape as timed() in prime-bench.mjs: warm-up, then batches of 10 until the time is up.
-#define TIMED(name, body)                                          \
-  do {                                                             \
-    for (int w = 0; w < 20; w++) { body; }                         \
-    long ops = 0;                                                  \
-    double t0 = now(), el;                                         \
-    do {                                                           \
-      for (int b = 0; b < 10; b++) { body; }                       \
-      ops += 10;                                                   \
-      el = now() - t0;                                             \
-    } while (el < seconds);                                        \
+#define TIMED(name, body)                                                    \
+  do {                                                                       \
+    for (int w = 0; w < 20; w++) {                                           \
+      body;                                                                  \
+    }                                                                        \
+    long ops = 0;                                                            \
+    double t0 = now(), el;                                                   \
+    do {                                                                     \
+      for (int b = 0; b < 10; b++) {                                         \
+        body;                                                                \
+      }                                                                      \
+      ops += 10;                                                             \
+      el = now() - t0;                                                       \
+    } while (el < seconds);                                                  \
     printf("{\"case\":\"%s\",\"ops\":%ld,\"seconds\":%f}\n", name, ops, el); \
-    fflush(stdout);                                                \
+    fflush(stdout);                                                          \
   } while (0)
 
 static void create_export_import_close(void) {
@@ -57,10 +61,10 @@ static void create_map_destroy(void) {
   uint64_t size, offset;
   if (drmModeCreateDumbBuffer(kms, 64, 64, 32, 0, &handle, &pitch, &size)) die("create dumb");
   if (drmModeMapDumbBuffer(kms, handle, &offset)) die("map dumb");
-  volatile uint8_t *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, kms, (off_t)offset);
+  volatile uint8_t* p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, kms, (off_t)offset);
   if (p == MAP_FAILED) die("mmap");
   p[0] = 1;
-  munmap((void *)p, size);
+  munmap((void*)p, size);
   if (drmModeDestroyDumbBuffer(kms, handle)) die("destroy dumb");
 }
 
@@ -79,7 +83,7 @@ static void round_trip(void) {
   close(fd);
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   if (argc != 4) {
     fprintf(stderr, "usage: %s <vkms card> <vgem render node> <seconds>\n", argv[0]);
     return 2;

@@ -27,25 +27,25 @@ static double now_us(void) {
   return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
-static void die(const char *what) {
+static void die(const char* what) {
   perror(what);
   exit(1);
 }
 
-static void print_array(const char *key, const double *v, int n) {
+static void print_array(const char* key, const double* v, int n) {
   printf(",\"%s\":[", key);
   for (int i = 0; i < n; i++) printf("%s%.1f", i ? "," : "", v[i]);
   printf("]");
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   if (argc != 6) {
     fprintf(stderr, "usage: %s vgem-node domid refs-file iterations warmup\n", argv[0]);
     return 2;
   }
   uint32_t domid = (uint32_t)atoi(argv[2]);
   int iters = atoi(argv[4]), warmup = atoi(argv[5]);
-  FILE *f = fopen(argv[3], "r");
+  FILE* f = fopen(argv[3], "r");
   if (!f) die("refs-file");
   static uint32_t refs[MAX_REFS];
   uint32_t n = 0;
@@ -59,7 +59,7 @@ int main(int argc, char **argv) {
 
   int vgem = open(argv[1], O_RDWR | O_CLOEXEC);
   if (vgem < 0) die(argv[1]);
-  xengnttab_handle *xgt = xengnttab_open(NULL, 0);
+  xengnttab_handle* xgt = xengnttab_open(NULL, 0);
   if (!xgt) die("xengnttab_open");
   size_t slots = iters > 0 ? (size_t)iters : 1;
   double *total = calloc(slots, sizeof(double)), *s1 = calloc(slots, sizeof(double)),
@@ -99,12 +99,12 @@ int main(int argc, char **argv) {
   uint32_t height = (uint32_t)((bytes + 1920 * 4 - 1) / (1920 * 4));
   if (drmModeCreateDumbBuffer(vgem, 1920, height, 32, 0, &dumb, &pitch, &size)) die("create dumb");
   if (drmModeMapDumbBuffer(vgem, dumb, &offset)) die("map dumb");
-  uint8_t *dst = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vgem, (off_t)offset);
+  uint8_t* dst = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vgem, (off_t)offset);
   if (dst == MAP_FAILED) die("mmap dumb");
   for (int i = -warmup; i < iters; i++) {
     fprintf(stderr, "bench: C copy %d\n", i);
     double t0 = now_us();
-    void *src = xengnttab_map_domain_grant_refs(xgt, n, domid, refs, PROT_READ);
+    void* src = xengnttab_map_domain_grant_refs(xgt, n, domid, refs, PROT_READ);
     if (!src) die("map grant refs");
     double t1 = now_us();
     memcpy(dst, src, bytes);

@@ -51,7 +51,8 @@ std::unique_ptr<T, decltype(&std::free)> WithRefs(Napi::Env env, size_t count) {
 
 uint32_t DomidArg(const Napi::CallbackInfo& info, size_t i) {
   uint32_t domid = U32Arg(info, i, "domid");
-  if (domid >= DOMID_FIRST_RESERVED) throw Napi::RangeError::New(info.Env(), "domid must be below DOMID_FIRST_RESERVED");
+  if (domid >= DOMID_FIRST_RESERVED)
+    throw Napi::RangeError::New(info.Env(), "domid must be below DOMID_FIRST_RESERVED");
   return domid;
 }
 

@@ -48,7 +48,8 @@ Napi::Value CreateList(const Napi::CallbackInfo& info) {
   int dev = FdArg(info, 0, "devFd");
   for (size_t i = 1; i <= 3; i++)
     if (!info[i].IsArray()) throw Napi::TypeError::New(env, "memfds, offsets and sizes must be arrays");
-  Napi::Array memfds = info[1].As<Napi::Array>(), offsets = info[2].As<Napi::Array>(), sizes = info[3].As<Napi::Array>();
+  Napi::Array memfds = info[1].As<Napi::Array>(), offsets = info[2].As<Napi::Array>(),
+              sizes = info[3].As<Napi::Array>();
   uint32_t count = memfds.Length();
   if (offsets.Length() != count || sizes.Length() != count)
     throw Napi::RangeError::New(env, "memfds, offsets and sizes must have the same length");

@@ -32,8 +32,8 @@ Napi::Value ConnectUnix(const Napi::CallbackInfo& info) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.empty() || path.size() >= sizeof addr.sun_path)
-    throw Napi::RangeError::New(env, "a unix socket path must be 1.." + std::to_string(sizeof addr.sun_path - 1) +
-                                         " bytes");
+    throw Napi::RangeError::New(env,
+                                "a unix socket path must be 1.." + std::to_string(sizeof addr.sun_path - 1) + " bytes");
   std::memcpy(addr.sun_path, path.data(), path.size());
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) ThrowErrno(env, "socket");
