@@ -7,35 +7,28 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  benchArgs,
-  compileC,
-  fail,
-  jsonLines,
-  kernelRelease,
-  opsPerSecond,
-  ratioReport,
-  requireBuilt,
-} from '../../../scripts/bench/harness.mjs';
+import * as bench from '../../../scripts/bench/harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const values = benchArgs({ seconds: { default: '1', number: true }, heap: { default: 'system' } });
+const values = bench.benchArgs({ seconds: { default: '1', number: true }, heap: { default: 'system' } });
 const { seconds } = values;
 const heapPath = `/dev/dma_heap/${values.heap}`;
 if (!existsSync(heapPath))
-  fail(
+  bench.fail(
     `${heapPath} does not exist: run this inside the VM (node scripts/vm/run.mjs -- node ${join(here, 'run.mjs')})`,
   );
-requireBuilt('dma-heap', 'dma-buf', 'core');
+bench.requireBuilt('dma-heap', 'dma-buf', 'core');
 
-const exe = compileC(join(here, 'heap_bench.c'));
-const c = opsPerSecond(jsonLines(exe, [heapPath, seconds]));
-const zcopy = opsPerSecond(jsonLines(process.execPath, [join(here, 'heap-bench.mjs'), values.heap, seconds]));
+const exe = bench.compileC(join(here, 'heap_bench.c'));
+const c = bench.opsPerSecond(bench.jsonLines(exe, [heapPath, seconds]));
+const zcopy = bench.opsPerSecond(
+  bench.jsonLines(process.execPath, [join(here, 'heap-bench.mjs'), values.heap, seconds]),
+);
 
 // Both bracket rows of the zcopy side compare against the one C bracket.
 const cFor = (name) => c.get(name === 'withCpuAccess 1 MiB' ? 'sync start+end 1 MiB' : name);
-ratioReport({
-  title: `dma-heap '${values.heap}', ${seconds}s per case, kernel ${kernelRelease()}`,
+bench.ratioReport({
+  title: `dma-heap '${values.heap}', ${seconds}s per case, kernel ${bench.kernelRelease()}`,
   unit: 'ops/s',
   rows: [...zcopy].map(([name, z]) => ({ case: name, zcopy: z, c: cFor(name) })),
   json: values.json,

@@ -6,21 +6,12 @@
 // Needs the built packages (pnpm build), gcc and libdrm-dev (the guest sees the host's through the shared root).
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  benchArgs,
-  compileC,
-  fail,
-  jsonLines,
-  kernelRelease,
-  opsPerSecond,
-  ratioReport,
-  requireBuilt,
-} from '../../../scripts/bench/harness.mjs';
+import * as bench from '../../../scripts/bench/harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const values = benchArgs({ seconds: { default: '1', number: true } });
+const values = bench.benchArgs({ seconds: { default: '1', number: true } });
 const { seconds } = values;
-requireBuilt('drm-prime', 'dma-buf', 'core');
+bench.requireBuilt('drm-prime', 'dma-buf', 'core');
 
 const { listDrmNodes } = await import('../dist/index.js');
 const nodes = listDrmNodes();
@@ -28,18 +19,21 @@ const find = (driver, type) => nodes.find((n) => n.driver?.name === driver && n.
 const kmsPath = find('vkms', 'primary');
 const vgemPath = find('vgem', 'render');
 if (!kmsPath || !vgemPath)
-  fail(
+  bench.fail(
     `needs vkms and vgem (found ${nodes.map((n) => `${n.path}:${n.driver?.name}`).join(', ') || 'no DRM nodes'}): ` +
       `run this inside the VM (node scripts/vm/run.mjs -- node ${join(here, 'run.mjs')})`,
   );
 
-const exe = compileC(join(here, 'prime_bench.c'), { flags: ['-I/usr/include/libdrm'], libs: ['-ldrm'] });
-const c = opsPerSecond(jsonLines(exe, [kmsPath, vgemPath, seconds]));
-const zcopy = opsPerSecond(
-  jsonLines(process.execPath, [join(here, 'prime-bench.mjs'), kmsPath, vgemPath, seconds]),
+const exe = bench.compileC(join(here, 'prime_bench.c'), {
+  flags: ['-I/usr/include/libdrm'],
+  libs: ['-ldrm'],
+});
+const c = bench.opsPerSecond(bench.jsonLines(exe, [kmsPath, vgemPath, seconds]));
+const zcopy = bench.opsPerSecond(
+  bench.jsonLines(process.execPath, [join(here, 'prime-bench.mjs'), kmsPath, vgemPath, seconds]),
 );
-ratioReport({
-  title: `drm-prime: vkms ${kmsPath} → vgem ${vgemPath}, ${seconds}s per case, kernel ${kernelRelease()}`,
+bench.ratioReport({
+  title: `drm-prime: vkms ${kmsPath} → vgem ${vgemPath}, ${seconds}s per case, kernel ${bench.kernelRelease()}`,
   unit: 'ops/s',
   rows: [...zcopy].map(([name, z]) => ({ case: name, zcopy: z, c: c.get(name) })),
   json: values.json,

@@ -12,25 +12,18 @@ import { GNTALLOC_LIMIT_PATH, GrantSharer } from '@zcopy/grant-table';
 import { bootWithPackages } from '@zcopy/test-harness';
 import { isDom0 } from '@zcopy/xen';
 import { waitJson, writeJson, XenStore } from '@zcopy/xenstore';
-import {
-  benchArgs,
-  compileC,
-  kernelRelease,
-  printTable,
-  quantile,
-  skip,
-} from '../../../scripts/bench/harness.mjs';
+import * as bench from '../../../scripts/bench/harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const packages = resolve(here, '..', '..');
 if (!isDom0())
-  skip('gntdev-dmabuf bench: not Xen dom0; run it in the Xen VM (see the header of bench/run.mjs)');
+  bench.skip('gntdev-dmabuf bench: not Xen dom0; run it in the Xen VM (see the header of bench/run.mjs)');
 const {
   iterations: iters,
   warmup,
   rounds,
   json,
-} = benchArgs({
+} = bench.benchArgs({
   iterations: { default: '20', number: true },
   warmup: { default: '3', number: true, min: 0 },
   rounds: { default: '4', number: true },
@@ -42,7 +35,7 @@ const FRAME_BYTES = WIDTH * HEIGHT * 4;
 const PAGES = FRAME_BYTES / 4096; // 2025
 
 // The C side, static: the domU's ramdisk has node and its libraries, not libxengnttab's or libdrm's.
-compileC(join(here, 'dmabuf_bench.c'), {
+bench.compileC(join(here, 'dmabuf_bench.c'), {
   name: 'dmabuf_bench',
   outDir: join(here, 'build'),
   static: true,
@@ -98,8 +91,8 @@ try {
 
 function report(r) {
   const copied = { 'zero-copy': 0, copy: FRAME_BYTES };
-  const q = (xs, p) => quantile(xs, p).toFixed(0);
-  const med = (side, c, step = 'us') => quantile(r[side][c][step], 0.5);
+  const q = (xs, p) => bench.quantile(xs, p).toFixed(0);
+  const med = (side, c, step = 'us') => bench.quantile(r[side][c][step], 0.5);
   const table = [['case', 'zcopy med µs', 'zcopy p90 µs', 'C med µs', 'C p90 µs', 'zcopy/C', 'bytes copied']];
   for (const c of ['zero-copy', 'copy'])
     table.push([
@@ -111,7 +104,7 @@ function report(r) {
   console.log(
     `gntdev-dmabuf: ${WIDTH}x${HEIGHT} XRGB8888 frame (${r.pages} pages) granted by dom0, taken by PVH domU ${r.domid} ` +
       `(${r.guestType}, vgem ${r.vgem}); ${iters} iterations per case after ${warmup} warm-up, zcopy and C ` +
-      `alternating in ${r.rounds} rounds; kernel ${kernelRelease()}`,
+      `alternating in ${r.rounds} rounds; kernel ${bench.kernelRelease()}`,
   );
   console.log(
     '  zero-copy = EXP_FROM_REFS + PRIME import (vgem) + GEM close + dma-buf close + EXP_WAIT_RELEASED',
@@ -119,7 +112,7 @@ function report(r) {
   console.log(
     '  copy      = map the 2025 grants + copy the frame into a vgem dumb buffer (mapped once) + unmap',
   );
-  printTable(table);
+  bench.printTable(table);
   console.log(
     `copy/zero-copy (median): zcopy ${(med('zcopy', 'copy') / med('zcopy', 'zero-copy')).toFixed(2)}, ` +
       `C ${(med('c', 'copy') / med('c', 'zero-copy')).toFixed(2)}`,

@@ -4,17 +4,14 @@ import { execFileSync } from 'node:child_process';
 import {
   closeSync,
   mkdirSync,
-  mkdtempSync,
   openSync,
   readFileSync,
   readlinkSync,
-  rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   CpioWriter,
   jobScript,
@@ -23,9 +20,9 @@ import {
   START_MARKER,
   xlConfig,
 } from '../src/domu/index.js';
+import { testDir } from './tmp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'zcopy-domu-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const { dir } = testDir('zcopy-domu-');
 const saved = { ...process.env };
 afterEach(() => {
   for (const k of ['ZCOPY_DOMU_EXTRA', 'ZCOPY_DOMU_CFG']) {

@@ -1,8 +1,6 @@
 // Host: the shared Xen argument checks and domain facts (read from files the test writes).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   checkDomid,
   checkRefs,
@@ -12,14 +10,9 @@ import {
   isDom0,
   xenCapabilities,
 } from '../src/index.js';
+import { testDir } from './tmp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'zcopy-xen-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const file = (name: string, text: string) => {
-  const p = join(dir, name);
-  writeFileSync(p, text);
-  return p;
-};
+const { dir, file } = testDir('zcopy-xen-');
 
 describe('checkDomid', () => {
   it('takes 0..DOMID_FIRST_RESERVED-1, DOMID_SELF where allowed, and a floor', () => {
