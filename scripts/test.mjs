@@ -9,9 +9,9 @@
 //   6. the demo's smoke run (scripts/demo.mjs: every step passes and both PNGs are written)
 // Last line: "N passed, N failed" over every suite. A VM suite that did not run is a failure, never a pass.
 // Flags: --host-only (skip 2-5's VM parts: for quick local runs; CI never passes it), --vm-only.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -34,9 +34,21 @@ function vitestCounts(file) {
   return { passed: r.numPassedTests, failed: r.numFailedTests, skipped: r.numPendingTests + r.numTodoTests };
 }
 
-function record(suite, counts, exitStatus, note = '') {
+// Each suite's wall time runs from the end of the previous record() (or the start) to its own record().
+let mark = Date.now();
+const RETRY = /zcopy-retry: (.*)$/; // how every boot retry announces itself (runner, domU launchers)
+/** Retry announcements in a console log or captured output: a retried boot is counted, never silent. */
+const retriesIn = (text) =>
+  (text ?? '')
+    .split('\n')
+    .map((l) => RETRY.exec(l)?.[1])
+    .filter(Boolean);
+
+function record(suite, counts, exitStatus, note = '', retries = []) {
+  const secs = Math.round((Date.now() - mark) / 1000);
+  mark = Date.now();
   if (!counts) {
-    results.push({ suite, passed: 0, failed: 1, skipped: 0, note: note || 'did not run' });
+    results.push({ suite, passed: 0, failed: 1, skipped: 0, secs, retries, note: note || 'did not run' });
     broken = true;
     return;
   }
@@ -44,8 +56,19 @@ function record(suite, counts, exitStatus, note = '') {
     counts.failed = 1; // the runner failed outside any single test (collection error, crash)
     note ||= `exited with ${exitStatus}`;
   }
-  results.push({ suite, ...counts, note });
+  results.push({ suite, ...counts, secs, retries, note });
 }
+
+/** The slowest test files of a vitest JSON report, for the time table. */
+function slowestFiles(file, n = 5) {
+  if (!existsSync(file)) return [];
+  const r = JSON.parse(readFileSync(file, 'utf8'));
+  return r.testResults
+    .map((t) => ({ file: relative(root, t.name), secs: Math.round((t.endTime - t.startTime) / 1000) }))
+    .sort((a, b) => b.secs - a.secs)
+    .slice(0, n);
+}
+const timings = {}; // suite -> slowest files
 
 const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
 
@@ -76,6 +99,7 @@ if (!args.has('--vm-only')) {
     '--reporter=json',
     `--outputFile.json=${join(outDir, 'host.json')}`,
   ]);
+  timings.host = slowestFiles(join(outDir, 'host.json'));
   record('host', vitestCounts(join(outDir, 'host.json')), host.status);
 }
 
@@ -91,6 +115,7 @@ if (!args.has('--host-only')) {
     await ensureImages('xen');
     await imagePath('build-selftests.sh');
     console.error(`[test] guest images ready in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    record('guest images (build/find)', { passed: 0, failed: 0, skipped: 0 }, 0);
   } catch (e) {
     imagesOk = false;
     console.error(`[test] guest images failed: ${e.message}`);
@@ -145,7 +170,10 @@ if (!args.has('--host-only') && imagesOk) {
       const j = JSON.parse(readFileSync(join(outDir, 'selftests.json'), 'utf8'));
       counts = { passed: j.passed, failed: j.failed, skipped: j.skipped ?? 0 };
     }
-    record('kernel selftests (in VM)', counts, st.status);
+    const j = existsSync(join(outDir, 'selftests.json'))
+      ? JSON.parse(readFileSync(join(outDir, 'selftests.json'), 'utf8'))
+      : {};
+    record('kernel selftests (in VM)', counts, st.status, '', j.retries ?? []);
   } else {
     record('kernel selftests (in VM)', undefined, 1, 'scripts/vm/selftests.mjs missing');
   }
@@ -184,9 +212,11 @@ if (!args.has('--host-only') && imagesOk) {
     const failure = vm.ok
       ? ''
       : `guest ${vm.reason}${vm.exitCode != null ? ` (exit ${vm.exitCode})` : ''}; console: ${join(vmOut, 'console.log')}`;
+    const retries = retriesIn(vm.consoleLog);
+    timings[label] = slowestFiles(json);
     if (counts && counts.passed + counts.failed === 0)
-      record(label, undefined, 1, `the ${project} suite ran no test`);
-    else record(label, counts, vm.ok ? 0 : (vm.exitCode ?? 1), failure);
+      record(label, undefined, 1, `the ${project} suite ran no test`, retries);
+    else record(label, counts, vm.ok ? 0 : (vm.exitCode ?? 1), failure, retries);
     if (!vm.ok && vm.reason !== 'exit')
       console.error(vm.consoleLog.trimEnd().split('\n').slice(-40).join('\n'));
   }
@@ -196,7 +226,27 @@ if (!args.has('--host-only') && imagesOk) {
   // The main job, as the README's first command runs it: each step of both directions counts as one test,
   // and each picture it must write as one more (a PNG of the display's size).
   const demoOut = join(outDir, 'demo');
-  const demo = run(process.execPath, [join(root, 'scripts', 'demo.mjs'), '--out', demoOut]);
+  console.error(`\n[test] $ node scripts/demo.mjs --out ${demoOut}`);
+  const demoRetries = [];
+  const demo = await new Promise((done) => {
+    const child = spawn(process.execPath, [join(root, 'scripts', 'demo.mjs'), '--out', demoOut], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const tap = (stream, to) => {
+      let rest = '';
+      stream.on('data', (d) => {
+        to.write(d);
+        const lines = (rest + d).split('\n');
+        rest = lines.pop();
+        demoRetries.push(...retriesIn(lines.join('\n')));
+      });
+      stream.on('end', () => demoRetries.push(...retriesIn(rest)));
+    };
+    tap(child.stdout, process.stdout);
+    tap(child.stderr, process.stderr);
+    child.on('close', (status) => done({ status }));
+  });
   const summaryFile = join(demoOut, 'demo.json');
   let counts;
   if (existsSync(summaryFile)) {
@@ -211,15 +261,21 @@ if (!args.has('--host-only') && imagesOk) {
     const bad = summary.steps.filter((x) => !x.ok).length + pictures.filter((x) => !x).length;
     counts = { passed: ok, failed: bad, skipped: 0 };
   }
-  record('demo smoke run (Xen)', counts, demo.status);
+  record('demo smoke run (Xen)', counts, demo.status, '', demoRetries);
 }
 
-console.log('\nsuite                          passed  failed  skipped');
+console.log('\nsuite                          passed  failed  skipped   time  retried boots');
 for (const r of results) {
+  const t = `${Math.floor(r.secs / 60)}m${String(r.secs % 60).padStart(2, '0')}s`;
   console.log(
-    `${r.suite.padEnd(30)} ${String(r.passed).padStart(6)}  ${String(r.failed).padStart(6)}  ${String(r.skipped).padStart(7)}${r.note ? `  ${r.note}` : ''}`,
+    `${r.suite.padEnd(30)} ${String(r.passed).padStart(6)}  ${String(r.failed).padStart(6)}  ${String(r.skipped).padStart(7)}  ${t.padStart(6)}  ${String(r.retries.length).padStart(13)}${r.note ? `  ${r.note}` : ''}`,
   );
 }
+for (const r of results) for (const why of r.retries) console.log(`retried boot (${r.suite}): ${why}`);
+for (const [suite, files] of Object.entries(timings))
+  if (files.length)
+    console.log(`slowest files (${suite}): ${files.map((f) => `${f.file} ${f.secs}s`).join(', ')}`);
+writeFileSync(join(outDir, 'timings.json'), JSON.stringify({ results, timings }, null, 2));
 const passed = results.reduce((a, r) => a + r.passed, 0);
 const failed = results.reduce((a, r) => a + r.failed, 0);
 const skipped = results.reduce((a, r) => a + r.skipped, 0);

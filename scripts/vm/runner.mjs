@@ -40,17 +40,20 @@ export async function runInVm(options) {
   // job: boot it once more. A failure after the job started is always the result.
   const retries = options.bootRetries ?? 1;
   const progress = options.progress ?? (() => {});
+  const mode = options.mode ?? 'bare';
   let first;
   for (let attempt = 0; ; attempt++) {
     const r = await runOnce(options);
     if (r.ok || r.bootMs !== null || r.reason === 'exit' || r.reason === 'timeout' || attempt >= retries) {
+      // The retry is announced in the result's console log too, so a suite's summary counts it.
       if (first)
-        r.consoleLog = `${first.consoleLog}\n[zcopy: boot failed (${first.reason}) before the job started; booted again]\n${r.consoleLog}`;
+        r.consoleLog = `${first.consoleLog}\nzcopy-retry: ${mode} guest boot failed (${first.reason}) before the job started; booted again\n${r.consoleLog}`;
       return r;
     }
     first = r;
-    progress(`guest failed to boot (${r.reason}) before the job started; retrying once`);
-    if (!options.quiet) process.stderr.write(`[vm] guest failed to boot (${r.reason}); retrying once\n`);
+    progress(`zcopy-retry: ${mode} guest failed to boot (${r.reason}) before the job started; retrying once`);
+    if (!options.quiet)
+      process.stderr.write(`[vm] zcopy-retry: ${mode} guest failed to boot (${r.reason}); retrying once\n`);
   }
 }
 

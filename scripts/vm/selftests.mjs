@@ -29,7 +29,12 @@ if (!res.ok) {
 
 const read = (f) => readFile(join(outDir, f), 'utf8').catch(() => null);
 const counts = {};
-const totals = { passed: 0, failed: 0, suites: {} };
+// Boot retries of the runner (announced as 'zcopy-retry: ...' in the console log) are reported, never silent.
+const retries = res.consoleLog
+  .split('\n')
+  .map((l) => /zcopy-retry: (.*)$/.exec(l)?.[1])
+  .filter(Boolean);
+const totals = { passed: 0, failed: 0, suites: {}, retries };
 let failed = false;
 for (const name of Object.keys(tests)) {
   const log = (await read(`${name}.log`)) ?? '';

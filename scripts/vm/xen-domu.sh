@@ -134,7 +134,11 @@ ${ZCOPY_DOMU_CFG:-}
 EOF
 stage "xl create"
 [ -e "$LOGDIR/guest-$name.log" ] && rm -f "$LOGDIR/guest-$name.log"
-xl create "$work/domu.cfg" > "$work/create.log" 2>&1 || { cat "$work/create.log" >&2; die "xl create failed for $name ($work/domu.cfg)"; }
+xl create "$work/domu.cfg" > "$work/create.log" 2>&1 || { rm -rf "$r" "$work/ramdisk.cpio"; cat "$work/create.log" >&2; die "xl create failed for $name ($work/domu.cfg)"; }
+# The domain is built: Xen has the kernel and ramdisk in its memory. Drop our copies now, whoever ends the
+# domain later (wait, xl destroy): each ramdisk holds the ~95 MB base, and dom0's /run is a tmpfs of half its
+# memory, so a few domUs that were destroyed instead of waited for filled it ("No space left on device").
+rm -rf "$r" "$work/ramdisk.cpio"
 stage "created"
 if [ "$sub" = start ]; then echo "$name"; exit 0; fi
 wait_domu "$name" "$timeout"
