@@ -33,6 +33,8 @@ export interface FakeXenstored {
   /** Delay before each reply, and the most requests one connection had unanswered at once. */
   delayMs: number;
   maxOutstanding: number;
+  /** Hangs up on every client (as a xenstored that exits). */
+  dropClients(): void;
   close(): Promise<void>;
 }
 
@@ -49,6 +51,9 @@ export async function startFakeXenstored(): Promise<FakeXenstored> {
     requests: 0,
     delayMs: 0,
     maxOutstanding: 0,
+    dropClients: () => {
+      for (const sock of clients) sock.destroy();
+    },
     close: async () => {
       await new Promise<void>((r) => server.close(() => r()));
       rmSync(dir, { recursive: true, force: true });
@@ -71,10 +76,13 @@ export async function startFakeXenstored(): Promise<FakeXenstored> {
       if (changed === w.path || changed.startsWith(`${w.path}/`))
         send(w.sock, T.WATCH_EVENT, 0, 0, Buffer.from(`${changed}\0${w.token}\0`));
   };
+  const clients = new Set<Socket>();
   const server: Server = createServer((sock) => {
+    clients.add(sock);
     let buf = Buffer.alloc(0);
     sock.on('error', () => {}); // the client closing mid-reply is part of the tests
     sock.on('close', () => {
+      clients.delete(sock);
       for (let i = watches.length - 1; i >= 0; i--) if (watches[i]!.sock === sock) watches.splice(i, 1);
     });
     sock.on('data', (d) => {
