@@ -10,7 +10,16 @@
 // Last line: "N passed, N failed" over every suite. A VM suite that did not run is a failure, never a pass.
 // Flags: --host-only (skip 2-5's VM parts: for quick local runs; CI never passes it), --vm-only.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -34,7 +43,7 @@ function vitestCounts(file) {
   return { passed: r.numPassedTests, failed: r.numFailedTests, skipped: r.numPendingTests + r.numTodoTests };
 }
 
-// Each suite's wall time runs from the end of the previous record() (or the start) to its own record().
+// A suite's wall time runs from `since` (default: the end of the previous record(), or the start) to its record().
 let mark = Date.now();
 const RETRY = /zcopy-retry: (.*)$/; // how every boot retry announces itself (runner, domU launchers)
 /** Retry announcements in a console log or captured output: a retried boot is counted, never silent. */
@@ -44,8 +53,8 @@ const retriesIn = (text) =>
     .map((l) => RETRY.exec(l)?.[1])
     .filter(Boolean);
 
-function record(suite, counts, exitStatus, note = '', retries = []) {
-  const secs = Math.round((Date.now() - mark) / 1000);
+function record(suite, counts, exitStatus, note = '', retries = [], since = mark) {
+  const secs = Math.round((Date.now() - since) / 1000);
   mark = Date.now();
   if (!counts) {
     results.push({ suite, passed: 0, failed: 1, skipped: 0, secs, retries, note: note || 'did not run' });
@@ -72,15 +81,34 @@ const timings = {}; // suite -> slowest files
 
 const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
 
-if (!args.has('--vm-only')) {
-  const tc = run(process.execPath, [
-    join(root, 'scripts', 'turbo.mjs'),
-    'run',
-    'typecheck',
-    '--output-logs=errors-only',
-  ]);
-  const lint = run(join(root, 'node_modules', '.bin', 'biome'), ['check', '.']);
-  record(
+/** Runs a command to its end; with `log`, its output goes to that file instead of ours. */
+function runAsync(cmd, argv, log) {
+  return new Promise((done) => {
+    const out = log ? openSync(log, 'a') : 'inherit';
+    if (log) writeFileSync(log, `\n$ ${cmd} ${argv.join(' ')}\n`, { flag: 'a' });
+    else console.error(`\n[test] $ ${cmd} ${argv.join(' ')}`);
+    const child = spawn(cmd, argv, { cwd: root, stdio: ['ignore', out, out] });
+    child.on('close', (status) => {
+      if (log) closeSync(out);
+      done({ status });
+    });
+  });
+}
+
+/**
+ * Static checks and host tests. Alongside the VM suites (their output kept in a log and shown only if they
+ * fail): a bare guest runs single-threaded TCG on one core, and these use the other. Resolves to their rows.
+ */
+async function hostSuites(log) {
+  const rows = [];
+  let t0 = Date.now();
+  const tc = await runAsync(
+    process.execPath,
+    [join(root, 'scripts', 'turbo.mjs'), 'run', 'typecheck', '--output-logs=errors-only'],
+    log,
+  );
+  const lint = await runAsync(join(root, 'node_modules', '.bin', 'biome'), ['check', '.'], log);
+  rows.push([
     'static (typecheck, lint)',
     {
       passed: (tc.status === 0) + (lint.status === 0),
@@ -88,19 +116,42 @@ if (!args.has('--vm-only')) {
       skipped: 0,
     },
     0,
-  );
-
-  const host = run(process.execPath, [
-    vitest,
-    'run',
-    '--project',
-    'host',
-    '--reporter=default',
-    '--reporter=json',
-    `--outputFile.json=${join(outDir, 'host.json')}`,
+    t0,
   ]);
+  t0 = Date.now();
+  const host = await runAsync(
+    process.execPath,
+    [
+      vitest,
+      'run',
+      '--project',
+      'host',
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile.json=${join(outDir, 'host.json')}`,
+    ],
+    log,
+  );
   timings.host = slowestFiles(join(outDir, 'host.json'));
-  record('host', vitestCounts(join(outDir, 'host.json')), host.status);
+  rows.push(['host', vitestCounts(join(outDir, 'host.json')), host.status, t0]);
+  if (log && rows.some(([, c, st]) => !c || c.failed || st)) {
+    console.error(`\n[test] static/host checks failed; their output (${log}):`);
+    console.error(readFileSync(log, 'utf8'));
+  }
+  return rows;
+}
+const recordHost = (rows) => {
+  for (const [suite, counts, status, t0] of rows) record(suite, counts, status, '', [], t0);
+};
+
+let hostJob; // the static/host rows, when they run alongside the VM suites
+if (!args.has('--vm-only')) {
+  if (args.has('--host-only')) recordHost(await hostSuites());
+  else {
+    const log = join(outDir, 'static-host.log');
+    console.error(`\n[test] static checks and host tests run alongside the VM suites (output: ${log})`);
+    hostJob = hostSuites(log);
+  }
 }
 
 // Guest images (kernel, initramfs, Xen, domU base, selftests) are built or found here, before any suite that has
@@ -185,6 +236,11 @@ if (!args.has('--host-only') && imagesOk) {
     ['vm', 'bare', 'VM (vitest in guest)'],
     ['xen', 'xen', 'Xen VM (vitest in dom0)'],
   ]) {
+    // A Xen guest runs multi-threaded TCG on both cores: the static/host checks end first.
+    if (mode === 'xen' && hostJob) {
+      recordHost(await hostJob);
+      hostJob = undefined;
+    }
     // The results file must be inside the directory shared writable into the guest.
     const vmOut = join(outDir, project);
     const json = join(vmOut, 'results.json');
@@ -263,6 +319,8 @@ if (!args.has('--host-only') && imagesOk) {
   }
   record('demo smoke run (Xen)', counts, demo.status, '', demoRetries);
 }
+
+if (hostJob) recordHost(await hostJob); // (when no Xen suite ran)
 
 console.log('\nsuite                          passed  failed  skipped   time  retried boots');
 for (const r of results) {

@@ -67,9 +67,12 @@ while [ "$n" -lt ${boots} ]; do
 done
 `;
 
+// The load starts once the guest runs (not while it waits for a VM slot).
 const loaders = [];
-for (let i = 0; i < load; i++)
-  loaders.push(spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' }));
+const startLoad = () => {
+  while (loaders.length < load)
+    loaders.push(spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' }));
+};
 const stopLoad = () => {
   for (const l of loaders) l.kill('SIGKILL');
 };
@@ -87,6 +90,10 @@ const res = await runInVm({
   env,
   outDir: await mkdtemp(join(tmpdir(), 'zcopy-stress-')),
   timeoutMs: (boots * 300 + 300) * 1000,
+  progress: (m) => {
+    console.error(`[stress] ${m}`);
+    if (m.startsWith('guest running')) startLoad();
+  },
   onLine: (line, phase) => {
     if (phase !== 'job') return;
     const m = /^@@boot (\S+) rc=(\S+)(?: secs=(\d+))?/.exec(line);
