@@ -1,7 +1,7 @@
 // What the checks read about this machine: paths (under an optional fake root), opens, mounts, Xen facts.
 import { readFileSync, statSync } from 'node:fs';
 import { Fd } from '@zcopy/core';
-import { CAPABILITIES_PATH, DEVXEN, GUEST_TYPE_PATH } from '@zcopy/xen';
+import { CAPABILITIES_PATH, DEVXEN, GUEST_TYPE_PATH, isDom0 } from '@zcopy/xen';
 import type { KernelConfig } from './kconfig.js';
 import type { XenInfo } from './report.js';
 
@@ -103,7 +103,7 @@ export function readXenInfo(root: string): XenInfo {
     autoTranslated = (submap0 & (1 << XENFEAT_AUTO_TRANSLATED_PHYSMAP)) !== 0;
   } else if (guestType === 'PV') autoTranslated = false;
   else if (guestType === 'PVH' || guestType === 'HVM' || guestType === 'Xen') autoTranslated = true;
-  return { domain, guestType, dom0: caps?.split(/\s|,/).includes('control_d') ?? false, autoTranslated };
+  return { domain, guestType, dom0: isDom0(root + CAPABILITIES_PATH), autoTranslated };
 }
 
 /** The name of the group owning `path` (from /etc/group), or null for root's group or when unknown. */

@@ -48,6 +48,12 @@ export interface WaitSpec<T> {
    * settles, however it settles (also when start itself settled it). A throw rejects the wait.
    */
   start(waiter: Waiter<T>): (() => void) | undefined;
+  /**
+   * Run right after start, with the cleanup in place: whatever may deliver the event at once (send the request,
+   * start a read, tell a pump there is demand). Kept apart from start so that a waiter settled during it is
+   * already deregistered when the next event comes: that event is queued, not handed to a settled waiter and lost.
+   */
+  kick?(): void;
   /** Run after the cleanup when the wait ended by timeout, abort or the owner's close: e.g. cancel a native call. */
   cancel?(): void;
 }
@@ -99,6 +105,15 @@ export function waitFor<T>(options: WaitOptions | undefined, spec: WaitSpec<T>):
       return;
     }
     cleanup = undo;
+    if (spec.kick) {
+      try {
+        spec.kick();
+      } catch (e) {
+        finish(false, e, false);
+        return;
+      }
+      if (settled) return;
+    }
     if (timeoutMs !== undefined)
       timer = setTimeout(() => finish(false, new TimeoutError(spec.what, timeoutMs), true), timeoutMs);
     signal?.addEventListener('abort', onAbort, { once: true });

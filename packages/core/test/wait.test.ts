@@ -124,6 +124,32 @@ describe('waitFor', () => {
     ).rejects.toBeInstanceOf(RangeError);
   });
 
+  it('a waiter settled by its own kick is deregistered at once: the next event is queued, not lost', async () => {
+    // A registry like a watch's: events go to the first waiter, else to a queue.
+    const waiters = new Set<Waiter<number>>();
+    const queue: number[] = [];
+    const push = (e: number) => {
+      const w = waiters.values().next().value;
+      if (w) w.resolve(e);
+      else queue.push(e);
+    };
+    const next = () =>
+      waitFor<number>(undefined, {
+        what: 'next',
+        start(w) {
+          waiters.add(w);
+          return () => waiters.delete(w);
+        },
+        // Like a read that finds three events already there.
+        kick: () => {
+          for (const e of [1, 2, 3]) push(e);
+        },
+      });
+    await expect(next()).resolves.toBe(1);
+    expect(queue).toEqual([2, 3]);
+    expect(waiters.size).toBe(0);
+  });
+
   it('an fd as owner: closing it settles the wait with its ClosedError', async () => {
     const e = EventFd.create();
     const onFd = waitFor(undefined, { what: 'fd', owner: closableOf(e), start: () => undefined });

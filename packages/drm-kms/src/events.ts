@@ -62,12 +62,12 @@ export class FlipEvents {
       start: (w) => {
         const entry: Pending = { ...w, remaining, expectAny: remaining.size === 0, events: [] };
         this.#pending.set(userData, entry);
-        this.#pump.update();
         return () => {
           if (this.#pending.get(userData) === entry) this.#pending.delete(userData);
           this.#pump.update();
         };
       },
+      kick: () => this.#pump.update(),
     });
   }
 

@@ -212,12 +212,12 @@ export class EventChannel extends FdObject {
       start: (w) => {
         const waiter: PortWaiter = { port, resolve: w.resolve, reject: w.reject };
         this.#waiters.add(waiter);
-        this.#pump.update();
         return () => {
           this.#waiters.delete(waiter);
           this.#pump.update();
         };
       },
+      kick: () => this.#pump.update(),
     });
   }
 

@@ -97,13 +97,15 @@ export class XsConnection {
       owner: this.#ended,
       start: (w) => {
         this.#pending.set(reqId, { type, node, resolve: w.resolve, reject: w.reject });
-        this.#send(reqId, msg);
-        this.#pump.update();
         // A reply that comes after a timeout or abort finds no entry and is dropped.
         return () => {
           this.#pending.delete(reqId);
           this.#pump.update();
         };
+      },
+      kick: () => {
+        this.#send(reqId, msg);
+        this.#pump.update();
       },
     });
   }

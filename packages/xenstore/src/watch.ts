@@ -77,7 +77,6 @@ export class XenStoreWatch implements AsyncIterable<WatchEvent>, AsyncDisposable
       what: `watch ${this.path}`,
       start: (w) => {
         this.#waiters.add(w);
-        this.#hooks.demand();
         // Subscribed here, not as the owner: queued events are still handed out after the watch ended.
         const unsubscribe = this.#ended.onceClosed(w.reject);
         return () => {
@@ -86,6 +85,8 @@ export class XenStoreWatch implements AsyncIterable<WatchEvent>, AsyncDisposable
           this.#hooks.demand();
         };
       },
+      // The connection may read at once and hand this waiter an event, then queue the rest.
+      kick: () => this.#hooks.demand(),
     });
   }
 

@@ -154,6 +154,22 @@ describe('client against a fake xenstored', () => {
     await expect(w.next()).rejects.toBeInstanceOf(ClosedError);
   });
 
+  it('events that arrived while nobody waited all come out, one read handing out several (none lost)', async () => {
+    using watcher = XenStore.open({ path: fake.path });
+    using writer = XenStore.open({ path: fake.path });
+    const w = await watcher.watch('/q');
+    await expect(w.next({ timeoutMs: 5000 })).resolves.toMatchObject({ path: '/q' });
+    for (const k of ['a', 'b', 'c']) await writer.write(`/q/${k}`, k);
+    await new Promise((r) => setTimeout(r, 20)); // all three wait in the watcher's socket, unread
+    const paths: string[] = [];
+    for await (const e of w) {
+      paths.push(e.path);
+      if (paths.length === 3) break;
+    }
+    expect(paths).toEqual(['/q/a', '/q/b', '/q/c']);
+    await w.close();
+  });
+
   it('transaction() retries on EAGAIN and gives up after `retries`', async () => {
     using xs = XenStore.open({ path: fake.path });
     fake.conflicts = 2;
