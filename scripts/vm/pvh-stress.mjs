@@ -5,8 +5,9 @@
 //   node scripts/vm/pvh-stress.mjs [--boots N] [--parallel P] [--load K] [--type pvh|pv] [--json FILE]
 //     --load K   K busy loops on the host while it runs (the deaths were seen while the host was busy)
 // Environment for experiments: ZCOPY_QEMU (another QEMU binary), ZCOPY_QEMU_DATA (its -L data directory),
-// ZCOPY_XEN_CPU (the -cpu of Xen mode), ZCOPY_DOMU_CFG (lines appended to each domU's xl config),
-// ZCOPY_DOMU_EXTRA (domU kernel arguments).
+// ZCOPY_XEN_CPU (the -cpu of Xen mode), ZCOPY_XEN_CMDLINE (more Xen arguments, e.g. guest_loglvl=all to see
+// Xen's 'Triple fault' lines), ZCOPY_DOMU_CFG (lines appended to each domU's xl config), ZCOPY_DOMU_EXTRA (domU
+// kernel arguments, e.g. 'loglevel=8 earlyprintk=xen': a domU's early console reaches Xen's, which is ours).
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
@@ -63,6 +64,7 @@ while [ "$n" -lt ${boots} ]; do
     else
       xl dmesg -c >/dev/null
     fi
+    echo "@@xen-console-mark"
   done
 done
 `;
@@ -81,6 +83,7 @@ process.on('exit', stopLoad);
 const env = {};
 for (const k of ['ZCOPY_DOMU_CFG', 'ZCOPY_DOMU_EXTRA']) if (process.env[k]) env[k] = process.env[k];
 const results = [];
+const xenLines = [];
 let detail = null;
 const t0 = Date.now();
 const res = await runInVm({
@@ -95,14 +98,22 @@ const res = await runInVm({
     if (m.startsWith('guest running')) startLoad();
   },
   onLine: (line, phase) => {
+    // Xen's own lines and guests' early consoles through Xen ("(XEN) ...", "(d3) ..."): kept for the next failure.
+    if (/^\((XEN|d\d+)\)/.test(line)) {
+      xenLines.push(line);
+      if (xenLines.length > 40) xenLines.shift();
+    }
     if (phase !== 'job') return;
+    if (line === '@@xen-console-mark') xenLines.length = 0; // what Xen said during the next boot only
     const m = /^@@boot (\S+) rc=(\S+)(?: secs=(\d+))?/.exec(line);
     if (m) {
       results.push({ name: m[1], rc: m[2], secs: Number(m[3] ?? 0), detail: '' });
       console.error(`[stress] ${m[1]} ${m[2] === '0' ? 'ok' : `FAILED (${m[2]})`} ${m[3] ?? '?'} s`);
     } else if (line === '@@detail-start') detail = [];
     else if (line === '@@detail-end') {
-      results[results.length - 1].detail = detail.join('\n');
+      const r = results[results.length - 1];
+      r.detail = `${detail.join('\n')}\n--- Xen's console\n${xenLines.join('\n')}`;
+      console.error(`[stress] ${r.name}: ${kind(r)}\n${r.detail.replace(/^/gm, '    ')}`);
       detail = null;
     } else if (detail) detail.push(line);
   },
@@ -142,13 +153,13 @@ const summary = {
     qemu: process.env.ZCOPY_QEMU ?? 'qemu-system-x86_64',
     cpu: process.env.ZCOPY_XEN_CPU ?? null,
     cfg: process.env.ZCOPY_DOMU_CFG ?? null,
+    xen: process.env.ZCOPY_XEN_CMDLINE ?? null,
     extra: process.env.ZCOPY_DOMU_EXTRA ?? null,
   },
   failures: results
     .filter((r) => r.rc !== '0')
     .map((r) => ({ name: r.name, kind: kind(r), detail: r.detail })),
 };
-for (const f of summary.failures) console.error(`\n[stress] ${f.name}: ${f.kind}\n${f.detail}`);
 if (!res.ok) console.error(res.consoleLog.trimEnd().split('\n').slice(-30).join('\n'));
 console.log(JSON.stringify({ ...summary, failures: summary.failures.map((f) => `${f.name}: ${f.kind}`) }));
 if (jsonFile) writeFileSync(jsonFile, JSON.stringify(summary, null, 2));

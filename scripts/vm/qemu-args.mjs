@@ -107,6 +107,7 @@ export function xenArgs({
     'hap_1gb=0',
     'hap_2mb=0',
     'bootscrub=0', // scrubbing GiBs of RAM under TCG costs seconds for nothing
+    ...(process.env.ZCOPY_XEN_CMDLINE ? [process.env.ZCOPY_XEN_CMDLINE] : []), // (experiments only)
   ].join(' ');
   return [
     ...common(memMiB, 'tcg,thread=multi'),
