@@ -58,7 +58,7 @@ try {
     script: join(here, 'domu-bench.mjs'),
     args: [iters, warmup, rounds].map(String),
     attempts: 2,
-    note: (line) => console.log(`(${line.split('\n')[0]})`),
+    note: (line) => console.log(line.split('\n')[0]),
     ready: async (d, gone) =>
       waitJson(xs, `/local/domain/${await d.domid()}/data/zcopy-bench/ready`, {
         timeoutMs: 120_000,
