@@ -79,6 +79,8 @@ const stopLoad = () => {
   for (const l of loaders) l.kill('SIGKILL');
 };
 process.on('exit', stopLoad);
+// Interrupted: exit through 'exit' handlers, which also kill the guest (the runner's) and free its VM slot.
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => process.exit(130));
 
 const env = {};
 for (const k of ['ZCOPY_DOMU_CFG', 'ZCOPY_DOMU_EXTRA']) if (process.env[k]) env[k] = process.env[k];
