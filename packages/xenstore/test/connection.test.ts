@@ -2,22 +2,16 @@
 // by req_id, the device's one request in flight, watch events handed to the client by token, reading only while
 // someone waits, and how it ends (the peer hangs up; close()).
 import { activePollers, ClosedError, Fd, openFdCount, TimeoutError } from '@zcopy/core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { type ConnectionClient, type Transport, XsConnection } from '../src/connection.js';
 import { binding } from '../src/native.js';
 import { strings } from '../src/wire.js';
-import { type FakeXenstored, startFakeXenstored } from './helpers/fake-xenstored.js';
+import { type FakeXenstored, useFakeXenstored } from './helpers/fake-xenstored.js';
 
+const current = useFakeXenstored({ pollers: activePollers, fds: openFdCount });
 let fake: FakeXenstored;
-let fdsBefore: number;
-beforeEach(async () => {
-  fake = await startFakeXenstored();
-  fdsBefore = openFdCount();
-});
-afterEach(async () => {
-  expect(activePollers()).toBe(0);
-  expect(openFdCount()).toBe(fdsBefore);
-  await fake.close();
+beforeEach(() => {
+  fake = current();
 });
 
 const tick = (ms = 10) => new Promise((r) => setTimeout(r, ms));

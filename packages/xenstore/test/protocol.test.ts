@@ -1,7 +1,7 @@
 // Host: the xenstore wire codec and the client's protocol logic against an in-memory fake xenstored on a unix
 // socket. Real xenstored and /dev/xen/xenbus semantics are in the *.vm.test.ts files.
 import { activePollers, ClosedError, Fd, openFdCount, TimeoutError } from '@zcopy/core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { XenStore, XenStoreError } from '../src/index.js';
 import { binding } from '../src/native.js';
 import {
@@ -13,7 +13,7 @@ import {
   parseStrings,
   strings,
 } from '../src/wire.js';
-import { type FakeXenstored, startFakeXenstored } from './helpers/fake-xenstored.js';
+import { type FakeXenstored, useFakeXenstored } from './helpers/fake-xenstored.js';
 
 describe('wire codec', () => {
   it('encodes a header the size of struct xsd_sockmsg and reassembles messages split anywhere', () => {
@@ -70,16 +70,10 @@ describe('wire codec', () => {
 });
 
 describe('client against a fake xenstored', () => {
+  const current = useFakeXenstored({ pollers: activePollers, fds: openFdCount });
   let fake: FakeXenstored;
-  let fdsBefore: number;
-  beforeEach(async () => {
-    fake = await startFakeXenstored();
-    fdsBefore = openFdCount();
-  });
-  afterEach(async () => {
-    expect(activePollers()).toBe(0);
-    expect(openFdCount()).toBe(fdsBefore);
-    await fake.close();
+  beforeEach(() => {
+    fake = current();
   });
 
   it('matches concurrent replies to their requests, even when they arrive a byte at a time', async () => {

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach, beforeEach, expect } from 'vitest';
 
 const T = {
   DIRECTORY: 1,
@@ -169,4 +170,23 @@ export async function startFakeXenstored(): Promise<FakeXenstored> {
   });
   await new Promise<void>((r) => server.listen(path, () => r()));
   return state;
+}
+
+/**
+ * A fresh fake xenstored for each test of the calling describe block (or file), and the checks every such
+ * test ends with: no poller left running, no fd left open. Read `fake()` inside the tests.
+ */
+export function useFakeXenstored(checks: { pollers: () => number; fds: () => number }): () => FakeXenstored {
+  let fake: FakeXenstored | undefined;
+  let fdsBefore = 0;
+  beforeEach(async () => {
+    fake = await startFakeXenstored();
+    fdsBefore = checks.fds();
+  });
+  afterEach(async () => {
+    expect(checks.pollers()).toBe(0);
+    expect(checks.fds()).toBe(fdsBefore);
+    await fake?.close();
+  });
+  return () => fake!;
 }
