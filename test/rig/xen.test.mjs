@@ -40,13 +40,29 @@ test(
   },
 );
 
-test('xen mode: a failing domU command gives its exit status back to dom0', { timeout: 300000 }, async () => {
-  const r = await runInVm({
-    mode: 'xen',
-    command: `${domu} run -- sh -c 'echo bye; exit 7'; echo "status=$?"`,
-    timeoutMs: 240000,
-  });
-  assert.equal(r.exitCode, 0, r.consoleLog);
-  assert.match(r.jobOutput, /^bye$/m);
-  assert.match(r.jobOutput, /^status=7$/m);
-});
+test(
+  'xen mode: a failing domU command gives its exit status back to dom0; xl tells a death from an end',
+  { timeout: 300000 },
+  async () => {
+    // Three PV domUs (each a few seconds): one exits 7 (powers off), one reboots itself (what a PVH triple fault
+    // looks like to xl), one is destroyed. xen-suite.mjs's deaths() must list the reboot and only it.
+    const suite = join(repoRoot, 'scripts', 'vm', 'xen-suite.mjs');
+    const command = [
+      `${domu} run --name rig-exit -- sh -c 'echo bye; exit 7'; echo "status=$?"`,
+      `${domu} run --name rig-reboot --timeout 60 -- sh -c 'reboot -f'; echo "reboot-run=$?"`,
+      `${domu} start --name rig-destroyed -- sleep 600 && sleep 2 && xl destroy rig-destroyed && echo destroyed`,
+      'sleep 2; grep -h "reason code\\|been destroyed" /var/log/xen/xl-rig-*.log | sed "s/^/xl-log: /"',
+      `node -e 'import(process.argv[1]).then((m) => console.log("deaths=" + JSON.stringify(m.deaths().map((d) => [d.domain, d.reason]))))' ${suite}`,
+    ].join('\n');
+    const r = await runInVm({ mode: 'xen', command, timeoutMs: 240000 });
+    assert.equal(r.exitCode, 0, r.consoleLog);
+    assert.match(r.jobOutput, /^bye$/m);
+    assert.match(r.jobOutput, /^status=7$/m);
+    assert.match(r.jobOutput, /^reboot-run=[1-9]\d*$/m, 'a domU that rebooted never reported an exit status');
+    assert.match(r.jobOutput, /^destroyed$/m);
+    assert.match(r.jobOutput, /^xl-log: Domain \d+ has shut down, reason code 0 /m);
+    assert.match(r.jobOutput, /^xl-log: Domain \d+ has shut down, reason code 1 /m);
+    assert.match(r.jobOutput, /^xl-log: Domain \d+ has been destroyed/m);
+    assert.match(r.jobOutput, /^deaths=\[\["rig-reboot","reboot"\]\]$/m, r.jobOutput);
+  },
+);

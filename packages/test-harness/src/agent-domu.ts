@@ -97,7 +97,10 @@ export class AgentDomU {
         }
         await w.next({ timeoutMs: Math.max(1, deadline - Date.now()) }).catch(async (e) => {
           // No reply: show what the guest's console says (the agent logs failed requests there).
-          const alive = (await domainAlive(this.name)) ? 'running' : 'gone';
+          const end = this.domu.end();
+          const alive = (await domainAlive(this.name))
+            ? 'running'
+            : `gone${end ? ` (xl: ${end.reason === 'destroyed' ? 'destroyed' : `shut down, reason ${end.reason}`})` : ''}`;
           throw new Error(
             `domU ${op} #${id}: no reply (${e.message}); the domain is ${alive}; its console:\n${this.domu.consoleTail(30)}`,
           );

@@ -2,7 +2,7 @@
 // package and every package it depends on), and waiting until their agent says it is ready.
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bootDomU, packageClosure } from '@zcopy/xen/domu';
+import { bootDomU, domainEnd, isDeath, packageClosure } from '@zcopy/xen/domu';
 import type { XenStore } from '@zcopy/xenstore';
 import { Channel } from './channel.js';
 
@@ -15,6 +15,8 @@ export interface DomU {
   domid: number;
   channel: Channel;
   ready: unknown;
+  /** Why the domain died, by xl's account ('reboot', 'crash', ...), or undefined while it runs or if it ended normally. */
+  death(): string | undefined;
   destroy(): Promise<void>;
 }
 
@@ -45,5 +47,9 @@ export async function startDomU(xs: XenStore, o: StartOptions): Promise<DomU> {
       return channel.receive('ready', o.readyTimeoutMs ?? 180_000, gone);
     },
   });
-  return { name: domu.name, domid, channel: channel!, ready, destroy: () => domu.destroy() };
+  const death = () => {
+    const end = domainEnd(domu.name);
+    return isDeath(end) ? end!.reason : undefined;
+  };
+  return { name: domu.name, domid, channel: channel!, ready, death, destroy: () => domu.destroy() };
 }

@@ -12,6 +12,8 @@ export class DemoReport {
   readonly steps: StepRecord[] = [];
   readonly pictures: string[] = [];
   readonly copied = new Map<string, number>();
+  /** domUs that died under the demo (xl's reason), noted by the directions before they destroy them. */
+  readonly deaths: string[] = [];
   #direction = '';
 
   constructor(private readonly print: (line: string) => void) {}
@@ -38,6 +40,12 @@ export class DemoReport {
       this.print(`  FAIL ${name.padEnd(58)} ${fmtMs(ms).padStart(9)}`);
       throw e;
     }
+  }
+
+  /** Forgets what a direction recorded from step `steps` and picture `pictures` on (before it runs again). */
+  rewind(steps: number, pictures: number): void {
+    this.steps.splice(steps);
+    this.pictures.splice(pictures);
   }
 
   toJSON(): object {

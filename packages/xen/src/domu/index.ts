@@ -10,12 +10,15 @@ export {
   type DomUOptions,
   type DomUResult,
   type DomUType,
+  domainEnd,
+  isDeath,
   jobScript,
   parseConsole,
   START_MARKER,
   STATE_DIR,
   shellQuote,
   startDomU,
+  XL_LOG_DIR,
   xlConfig,
 } from './launch.js';
 export { packageClosure } from './packages.js';

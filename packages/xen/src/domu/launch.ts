@@ -30,6 +30,7 @@ const run = promisify(execFile);
 
 export const CONSOLE_LOG_DIR = '/var/log/xen/console';
 export const STATE_DIR = '/run/zcopy-domu';
+export const XL_LOG_DIR = '/var/log/xen';
 export const START_MARKER = '@@zcopy-domu-start@@';
 const EXIT_MARKER = /^@@zcopy-domu-exit (-?\d+)@@$/;
 
@@ -56,6 +57,47 @@ export interface DomUOptions {
 export interface DomUResult {
   status: number;
   output: string;
+}
+
+/** Xen's shutdown reason codes (xen/include/public/sched.h SHUTDOWN_*), as xl logs them. */
+const SHUTDOWN_REASONS = ['poweroff', 'reboot', 'suspend', 'crash', 'watchdog', 'soft_reset'] as const;
+
+/**
+ * How a domain ended, by xl's own account: the daemonized `xl create` that watches each domain logs to
+ * /var/log/xen/xl-<name>.log "Domain N has shut down, reason code R" (then carries out on_poweroff/on_reboot/
+ * on_crash), or "Domain N has been destroyed." when `xl destroy` ended it. Our guests end by powering off; a
+ * `reboot` or `crash` is a death (a PVH triple fault under TCG shows as `reboot`: Xen's default action for a
+ * triple fault). Undefined while the domain runs or when xl left no log; `atMs` is when xl last wrote the log.
+ */
+export function domainEnd(
+  name: string,
+): { reason: (typeof SHUTDOWN_REASONS)[number] | 'destroyed' | 'unknown'; atMs: number } | undefined {
+  const file = join(XL_LOG_DIR, `xl-${name}.log`);
+  let text: string;
+  let atMs: number;
+  try {
+    text = readFileSync(file, 'utf8');
+    atMs = statSync(file).mtimeMs;
+  } catch {
+    return undefined;
+  }
+  const shut = /has shut down, reason code (\d+)/.exec(text);
+  if (shut) return { reason: SHUTDOWN_REASONS[Number(shut[1])] ?? 'unknown', atMs };
+  if (/has been destroyed/.test(text)) return { reason: 'destroyed', atMs };
+  return undefined;
+}
+
+/** Whether that end is a death (anything but powering off or being destroyed by someone). */
+export function isDeath(end: ReturnType<typeof domainEnd>): boolean {
+  return end !== undefined && end.reason !== 'poweroff' && end.reason !== 'destroyed';
+}
+
+/** " (xl: shut down by Xen, reason reboot)" for messages, or ''. */
+function endNote(name: string): string {
+  const end = domainEnd(name);
+  if (!end) return '';
+  if (end.reason === 'destroyed') return ' (xl: destroyed)';
+  return ` (xl: it shut down, reason ${end.reason}${end.reason === 'reboot' ? ': a triple fault, or the guest rebooted' : ''})`;
 }
 
 /** The domain went away before it reported an exit status (it crashed, or was destroyed). */
@@ -166,7 +208,7 @@ export class DomU {
     try {
       this.#domid = Number((await run('xl', ['domid', this.name])).stdout.trim());
     } catch {
-      throw new DomainGoneError(`domain ${this.name} went away right after xl create`);
+      throw new DomainGoneError(`domain ${this.name} went away right after xl create${endNote(this.name)}`);
     }
     return this.#domid;
   }
@@ -177,6 +219,11 @@ export class DomU {
       () => true,
       () => false,
     );
+  }
+
+  /** How the domain ended by xl's account (domainEnd), or undefined while it runs. */
+  end(): ReturnType<typeof domainEnd> {
+    return domainEnd(this.name);
   }
 
   /** The console so far ('' before xenconsoled wrote any). */
@@ -202,7 +249,7 @@ export class DomU {
       await sleep(everyMs);
       if (signal.aborted) return new Promise<never>(() => {});
       if (!(await this.alive()) && !signal.aborted)
-        throw new DomainGoneError(`domain ${this.name} went away before it was ready`);
+        throw new DomainGoneError(`domain ${this.name} went away before it was ready${endNote(this.name)}`);
     }
   }
 
@@ -238,7 +285,7 @@ export class DomU {
         lastCheck = Date.now();
         if (!(await this.alive()) && parseConsole(this.console()).status === undefined)
           throw new DomainGoneError(
-            `domU ${this.name} ended without reporting an exit status; its console:\n${this.consoleTail()}`,
+            `domU ${this.name} ended without reporting an exit status${endNote(this.name)}; its console:\n${this.consoleTail()}`,
           );
       }
       await sleep(300);
