@@ -6,9 +6,10 @@
 // which cannot go back. So:
 //   - a death is what xl itself logged: /var/log/xen/xl-<name>.log says "has shut down, reason code R" with R
 //     anything but poweroff (our guests end by powering off; `xl destroy` logs "has been destroyed");
-//   - a failed file is run again only if such a death was logged while it ran (the log's time within the file's
-//     window: from the end of the file before it to the start of the file after it, so its hooks count), and only once; every file run again prints a `zcopy-retry:` line (the
-//     test summary counts and lists them), with the domUs and the reasons;
+//   - a failed file is run again only if such a death was logged while it ran (the log's time within the
+//     file's window: from the end of the file before it to the start of the file after it, so its hooks
+//     count), and only once; every file run again prints a `zcopy-retry:` line (the test summary counts and
+//     lists them), with the domUs and the reasons;
 //   - the results of the second run replace the first's for that file in the JSON the summary reads; a file
 //     that fails twice, or fails with no death logged, stays failed.
 //   node scripts/vm/xen-suite.mjs --json FILE [more vitest arguments]
