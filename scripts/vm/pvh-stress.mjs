@@ -4,10 +4,11 @@
 // last console lines). For finding why PVH domUs die under TCG; no test depends on it.
 //   node scripts/vm/pvh-stress.mjs [--boots N] [--parallel P] [--load K] [--type pvh|pv] [--json FILE]
 //     --load K   K busy loops on the host while it runs (the deaths were seen while the host was busy)
-// Environment for experiments: ZCOPY_QEMU (another QEMU binary), ZCOPY_QEMU_DATA (its -L data directory),
-// ZCOPY_XEN_CPU (the -cpu of Xen mode), ZCOPY_XEN_CMDLINE (more Xen arguments, e.g. guest_loglvl=all to see
-// Xen's 'Triple fault' lines), ZCOPY_DOMU_CFG (lines appended to each domU's xl config), ZCOPY_DOMU_EXTRA (domU
-// kernel arguments, e.g. 'loglevel=8 earlyprintk=xen': a domU's early console reaches Xen's, which is ours).
+// Environment for experiments: ZCOPY_XEN_MAXCPUS (Xen's physical CPUs, default 1; 2 brings the deaths back),
+// ZCOPY_QEMU (another QEMU binary), ZCOPY_QEMU_DATA (its -L data directory), ZCOPY_XEN_CPU (the -cpu of Xen
+// mode), ZCOPY_XEN_CMDLINE (more Xen arguments, e.g. guest_loglvl=all to see Xen's 'Triple fault' lines),
+// ZCOPY_DOMU_CFG (lines appended to each domU's xl config), ZCOPY_DOMU_EXTRA (domU kernel arguments, e.g.
+// 'loglevel=8 earlyprintk=xen': a domU's early console reaches Xen's, which is ours).
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
@@ -156,6 +157,7 @@ const summary = {
     cpu: process.env.ZCOPY_XEN_CPU ?? null,
     cfg: process.env.ZCOPY_DOMU_CFG ?? null,
     xen: process.env.ZCOPY_XEN_CMDLINE ?? null,
+    xenMaxcpus: Number(process.env.ZCOPY_XEN_MAXCPUS ?? 1),
     extra: process.env.ZCOPY_DOMU_EXTRA ?? null,
   },
   failures: results
