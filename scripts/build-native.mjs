@@ -1,22 +1,32 @@
 #!/usr/bin/env node
 // Builds a package's native addon: every native/*.cc of the package in the current directory,
 // with node-addon-api, Node's headers (uv.h) and @zcopy/core's C++ headers, into build/Release/<name>.node.
-// Usage (from a package's build:native script): node ../../scripts/build-native.mjs <addon-name>
+// Usage (from a package's build:native script): node ../../scripts/build-native.mjs <addon-name> [--arch arm64]
 // A plain g++ call instead of node-gyp: no download of Node headers, no Python, and one flag set for every package.
 // It also writes build/compile_commands.json (the same flags, one entry per source) for editors: clangd finds it
 // from the package's native/ sources.
+// --arch <x64|arm64>: build for that Linux arch; another arch than this machine's is cross-compiled with
+// Debian's <triple>-g++ (g++-aarch64-linux-gnu) into build/linux-<arch>/<name>.node (the release's prebuilds,
+// scripts/prebuild.mjs). N-API and libuv headers are the same for every arch, so this machine's Node headers serve.
+// Every addon links core's native/compat/glibc_compat.cc and these flags, so that one build runs on glibc >= 2.28
+// with GCC 8's libstdc++ or newer (checked per binary by the packaging suite, test/packaging).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const name = process.argv[2];
-if (!name) {
-  console.error('usage: build-native.mjs <addon-name>');
+const archAt = process.argv.indexOf('--arch');
+const arch = archAt > 0 ? process.argv[archAt + 1] : process.arch;
+const TRIPLES = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu' };
+if (!name || !TRIPLES[arch]) {
+  console.error('usage: build-native.mjs <addon-name> [--arch x64|arm64]');
   process.exit(2);
 }
+const cross = arch !== process.arch;
 const pkgDir = process.cwd();
 const require = createRequire(join(root, 'package.json'));
 
@@ -36,13 +46,19 @@ function nodeIncludeDir() {
   );
 }
 
-const sources = readdirSync(join(pkgDir, 'native'))
-  .filter((f) => f.endsWith('.cc'))
-  .map((f) => join('native', f));
-const out = join(pkgDir, 'build', 'Release', `${name}.node`);
+const compat = join(root, 'packages/core/native/compat/glibc_compat.cc');
+const sources = [
+  ...readdirSync(join(pkgDir, 'native'))
+    .filter((f) => f.endsWith('.cc'))
+    .map((f) => join('native', f)),
+  compat,
+];
+const out = cross
+  ? join(pkgDir, 'build', `linux-${arch}`, `${name}.node`)
+  : join(pkgDir, 'build', 'Release', `${name}.node`);
 mkdirSync(dirname(out), { recursive: true });
 
-const cxx = process.env.CXX || 'g++';
+const cxx = cross ? process.env[`CXX_${arch}`] || `${TRIPLES[arch]}-g++` : process.env.CXX || 'g++';
 const flags = [
   '-std=c++20',
   '-O2',
@@ -62,25 +78,29 @@ const flags = [
   `-I${join(pkgDir, 'native')}`,
   ...(process.env.CXXFLAGS ? process.env.CXXFLAGS.split(/\s+/).filter(Boolean) : []),
 ];
-const args = [...flags, '-shared', ...sources, '-o', out];
+// std::__throw_bad_array_new_length is GLIBCXX_3.4.29 (GCC 11): GCC 12's allocator calls land in glibc_compat.cc.
+const ldflags = ['-shared', '-Wl,--wrap=_ZSt28__throw_bad_array_new_lengthv', '-Wl,-z,relro,-z,now'];
+const args = [...flags, ...ldflags, ...sources, '-o', out];
 
-// The compilation database: each source compiled alone with the same flags.
-writeFileSync(
-  join(pkgDir, 'build', 'compile_commands.json'),
-  `${JSON.stringify(
-    sources.map((src) => ({
-      directory: pkgDir,
-      file: join(pkgDir, src),
-      arguments: [cxx, ...flags, '-c', src, '-o', join('build', `${src.replace(/^native\//, '')}.o`)],
-    })),
-    null,
-    2,
-  )}\n`,
-);
+// The compilation database: each source compiled alone with the same flags (this machine's build only).
+if (!cross)
+  writeFileSync(
+    join(pkgDir, 'build', 'compile_commands.json'),
+    `${JSON.stringify(
+      sources.map((src) => ({
+        directory: pkgDir,
+        file: resolve(pkgDir, src),
+        arguments: [cxx, ...flags, '-c', src, '-o', join('build', `${basename(src)}.o`)],
+      })),
+      null,
+      2,
+    )}\n`,
+  );
 
 // Skip when the output is newer than every input (turbo caches across clones; this covers repeated local runs).
 const inputs = [
   ...sources,
+  fileURLToPath(import.meta.url),
   ...readdirSync(join(root, 'packages/core/native/include/zcopy')).map((f) =>
     join(root, 'packages/core/native/include/zcopy', f),
   ),
@@ -93,8 +113,18 @@ if (existsSync(out)) {
   }
 }
 
+// ccache, where installed (setup.sh installs it), in a cache of its own: a rebuild from another clone (CI's fresh
+// clone, the release's) costs seconds. Paths under the repository are hashed relative to it. ZCOPY_CCACHE=0: off.
+const ccache = process.env.ZCOPY_CCACHE !== '0' && existsSync('/usr/bin/ccache');
+const env = {
+  ...process.env,
+  CCACHE_DIR: process.env.ZCOPY_CCACHE_DIR || join(homedir(), '.cache', 'zcopy', 'ccache-addons'),
+  CCACHE_BASEDIR: root,
+  CCACHE_NOHASHDIR: '1',
+};
 try {
-  execFileSync(cxx, args, { cwd: pkgDir, stdio: 'inherit' });
+  if (ccache) execFileSync('/usr/bin/ccache', [cxx, ...args], { cwd: pkgDir, stdio: 'inherit', env });
+  else execFileSync(cxx, args, { cwd: pkgDir, stdio: 'inherit' });
 } catch {
   console.error(`native build of ${name} failed (${cxx} ${args.join(' ')})`);
   process.exit(1);

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The whole test suite, as `npm test` and CI run it:
 //   1. static checks (typecheck, lint)
-//   2. host tests (vitest project 'host'); then the guest images are built or found (with progress), before
+//   2. host tests (vitest project 'host'), then the packaging suite (test/packaging: tarballs, npm/pnpm installs,
+//      x64 and arm64-under-qemu smoke); then the guest images are built or found (with progress), before
 //      anything that has a timeout
 //   3. tests of the VM runner itself (test/rig, node --test: they boot real guests, panicking and hung ones too)
 //   4. the image smoke check (the kernel's own selftests for sync, udmabuf and dma-heaps, in the guest)
@@ -66,6 +67,14 @@ function record(suite, counts, exitStatus, note = '', retries = [], since = mark
     note ||= `exited with ${exitStatus}`;
   }
   results.push({ suite, ...counts, secs, retries, note });
+}
+
+/** node --test's TAP summary ("# pass N", "# fail N", ...), or undefined when there is none. */
+function tapCounts(file) {
+  const tap = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const n = (k) => Number(tap.match(new RegExp(`^# ${k} (\\d+)$`, 'm'))?.[1] ?? Number.NaN);
+  if (Number.isNaN(n('pass'))) return undefined;
+  return { passed: n('pass'), failed: n('fail') + (n('cancelled') || 0), skipped: n('skipped') + n('todo') };
 }
 
 /** The slowest test files of a vitest JSON report, for the time table. */
@@ -134,6 +143,23 @@ async function hostSuites(log) {
   );
   timings.host = slowestFiles(join(outDir, 'host.json'));
   rows.push(['host', vitestCounts(join(outDir, 'host.json')), host.status, t0]);
+  // Packaging (test/packaging): pack every package (the arm64 addons cross-built), check the tarballs, install
+  // them with npm and pnpm, smoke x64 and arm64 (qemu-user), type-check a consumer, dry-run the release.
+  t0 = Date.now();
+  const tap = join(outDir, 'packaging.tap');
+  const pkg = await runAsync(
+    process.execPath,
+    [
+      '--test',
+      '--test-reporter=spec',
+      '--test-reporter-destination=stderr',
+      '--test-reporter=tap',
+      `--test-reporter-destination=${tap}`,
+      join(root, 'test', 'packaging', 'packaging.test.mjs'),
+    ],
+    log,
+  );
+  rows.push(['packaging (tarballs, installs)', tapCounts(tap), pkg.status, t0]);
   if (log && rows.some(([, c, st]) => !c || c.failed || st)) {
     console.error(`\n[test] static/host checks failed; their output (${log}):`);
     console.error(readFileSync(log, 'utf8'));

@@ -4,6 +4,15 @@ import { guestType, isDom0 } from '@zcopy/xen';
 import { doctor } from './doctor.js';
 import { formatReport } from './format.js';
 
+/** What `zcopy demo` needs beyond the doctor's dependencies (optional peer dependencies of @zcopy/cli). */
+const DEMO_PACKAGES = [
+  '@zcopy/dma-buf',
+  '@zcopy/drm-kms',
+  '@zcopy/gntdev-dmabuf',
+  '@zcopy/grant-table',
+  '@zcopy/xenstore',
+];
+
 export interface Io {
   stdout(text: string): void;
   stderr(text: string): void;
@@ -97,9 +106,24 @@ async function demoCommand(args: readonly string[], io: Io): Promise<number> {
     );
     return 1;
   }
+  let runDemo: typeof import('./demo/dom0.js').runDemo;
   try {
-    // Loaded here: the demo needs the Xen packages' addons, doctor must work without them.
-    const { runDemo } = await import('./demo/dom0.js');
+    // Loaded here: the demo needs the Xen packages' addons, doctor must work without them. They are optional
+    // peer dependencies of @zcopy/cli, so that `npm i @zcopy/cli` for the doctor stays small.
+    ({ runDemo } = await import('./demo/dom0.js'));
+  } catch (e) {
+    const missing = /Cannot find (?:package|module) '(@zcopy\/[a-z-]+)/.exec((e as Error).message)?.[1];
+    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && missing) {
+      io.stderr(
+        `zcopy demo: ${missing} is not installed. The demo needs @zcopy/cli's optional peers: ` +
+          `npm i ${DEMO_PACKAGES.join(' ')}\n`,
+      );
+      return 1;
+    }
+    io.stderr(`zcopy demo: ${(e as Error).stack ?? String(e)}\n`);
+    return 1;
+  }
+  try {
     await runDemo({ outDir, only, print: (l) => io.stdout(`${l}\n`) });
     return 0;
   } catch (e) {

@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+// Builds every published package for every shipped platform and packs it: the tarballs a release publishes.
+//   node scripts/pack.mjs --out <dir> [--build all|cross|none] [--arches x64,arm64]
+// 1. build: turbo's build (TS + this machine's addons; skipped with --build cross|none), then each addon
+//    cross-compiled for the other arch (scripts/build-native.mjs --arch arm64: Debian's g++-aarch64-linux-gnu,
+//    through ccache), two at a time (skipped with --build none);
+// 2. pack: `pnpm pack` in each package that is not private (workspace:^ ranges become ^<version>, publishConfig's
+//    exports replace the repo's, prepack = scripts/prebuild.mjs lays out and strips the prebuilds);
+// 3. writes <out>/manifest.json: [{ name, version, dir, tarball, addon }].
+// For a clean build, run it in a fresh clone (the packaging suite and scripts/release.mjs do).
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const argv = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : dflt;
+};
+const out = resolve(opt('--out', join(root, 'out', 'pack')));
+const arches = opt('--arches', 'x64,arm64').split(',');
+const log = (m) => console.error(`[pack] ${m}`);
+
+const packages = readdirSync(join(root, 'packages'))
+  .map((d) => ({
+    dir: join(root, 'packages', d),
+    json: JSON.parse(readFileSync(join(root, 'packages', d, 'package.json'), 'utf8')),
+  }))
+  .filter((p) => !p.json.private)
+  .map((p) => ({
+    ...p,
+    addon: p.json.scripts?.['build:native']?.split(' ').at(-1),
+  }));
+
+const build = opt('--build', 'all');
+if (!['all', 'cross', 'none'].includes(build)) throw new Error(`--build all|cross|none, not ${build}`);
+if (build === 'all') {
+  const t = Date.now();
+  execFileSync(
+    process.execPath,
+    [join(root, 'scripts', 'turbo.mjs'), 'run', 'build', '--output-logs=errors-only'],
+    {
+      cwd: root,
+      stdio: 'inherit',
+    },
+  );
+  log(`built TS and ${process.arch} addons in ${((Date.now() - t) / 1000).toFixed(0)} s`);
+}
+if (build !== 'none') {
+  const cross = arches.filter((a) => a !== process.arch);
+  for (const arch of cross) {
+    const t = Date.now();
+    const jobs = packages.filter((p) => p.addon);
+    const run = promisify(execFile);
+    const worker = async () => {
+      for (let p = jobs.shift(); p; p = jobs.shift())
+        await run(process.execPath, [join(root, 'scripts', 'build-native.mjs'), p.addon, '--arch', arch], {
+          cwd: p.dir,
+        }).catch((e) => {
+          throw new Error(`${p.json.name} (${arch}): ${e.stderr || e.message}`);
+        });
+    };
+    await Promise.all([worker(), worker()]);
+    log(`cross-built the ${arch} addons in ${((Date.now() - t) / 1000).toFixed(0)} s`);
+  }
+}
+
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+const manifest = [];
+for (const p of packages) {
+  const before = new Set(readdirSync(out));
+  try {
+    execFileSync('pnpm', ['pack', '--pack-destination', out], {
+      cwd: p.dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      encoding: 'utf8',
+      env: { ...process.env, ZCOPY_PREBUILD_ARCHES: arches.join(',') },
+    });
+  } catch (e) {
+    console.error(`${e.stdout ?? ''}${e.stderr ?? ''}`);
+    throw new Error(`pnpm pack failed for ${p.json.name}`);
+  }
+  const tarball = readdirSync(out).find((f) => !before.has(f) && f.endsWith('.tgz'));
+  if (!tarball) throw new Error(`pnpm pack made no tarball for ${p.json.name}`);
+  manifest.push({
+    name: p.json.name,
+    version: p.json.version,
+    dir: p.dir,
+    tarball: join(out, tarball),
+    addon: p.addon,
+  });
+}
+writeFileSync(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+log(`${manifest.length} tarballs in ${out}`);
