@@ -80,7 +80,6 @@ const flags = [
 ];
 // std::__throw_bad_array_new_length is GLIBCXX_3.4.29 (GCC 11): GCC 12's allocator calls land in glibc_compat.cc.
 const ldflags = ['-shared', '-Wl,--wrap=_ZSt28__throw_bad_array_new_lengthv', '-Wl,-z,relro,-z,now'];
-const args = [...flags, ...ldflags, ...sources, '-o', out];
 
 // The compilation database: each source compiled alone with the same flags (this machine's build only).
 if (!cross)
@@ -122,10 +121,20 @@ const env = {
   CCACHE_BASEDIR: root,
   CCACHE_NOHASHDIR: '1',
 };
+// Each source compiled on its own (what ccache can cache), then one link.
+const objDir = join(pkgDir, 'build', `obj-${arch}`);
+mkdirSync(objDir, { recursive: true });
+const objects = sources.map((src) => join(objDir, `${basename(src)}.o`));
+let step = [];
 try {
-  if (ccache) execFileSync('/usr/bin/ccache', [cxx, ...args], { cwd: pkgDir, stdio: 'inherit', env });
-  else execFileSync(cxx, args, { cwd: pkgDir, stdio: 'inherit' });
+  sources.forEach((src, i) => {
+    step = [cxx, ...flags, '-c', src, '-o', objects[i]];
+    if (ccache) execFileSync('/usr/bin/ccache', step, { cwd: pkgDir, stdio: 'inherit', env });
+    else execFileSync(cxx, step.slice(1), { cwd: pkgDir, stdio: 'inherit' });
+  });
+  step = [cxx, ...ldflags, ...objects, '-o', out];
+  execFileSync(cxx, step.slice(1), { cwd: pkgDir, stdio: 'inherit' });
 } catch {
-  console.error(`native build of ${name} failed (${cxx} ${args.join(' ')})`);
+  console.error(`native build of ${name} failed (${step.join(' ')})`);
   process.exit(1);
 }

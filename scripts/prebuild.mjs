@@ -62,7 +62,7 @@ if (addon) {
     const how =
       arch === process.arch
         ? "'pnpm build'"
-        : `'node scripts/release.mjs --build-only' (or build-native.mjs ${addon} --arch ${arch})`;
+        : `'node scripts/pack.mjs' (or build-native.mjs ${addon} --arch ${arch} in the package)`;
     if (!existsSync(built)) fail(`${relative(pkgDir, built)} is missing: run ${how}`);
     if (mtime(built) < newest) fail(`${relative(pkgDir, built)} is older than its sources: run ${how}`);
     // prebuildify's name: the package name ('/' as '+') and the libc tag; N-API builds carry no ABI tag.

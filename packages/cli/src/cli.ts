@@ -1,17 +1,9 @@
 // The `zcopy` command: argument parsing and output; the work is doctor() and runDemo().
 import { readFileSync } from 'node:fs';
 import { guestType, isDom0 } from '@zcopy/xen';
+import { DEMO_PACKAGES } from './demo-packages.js';
 import { doctor } from './doctor.js';
 import { formatReport } from './format.js';
-
-/** What `zcopy demo` needs beyond the doctor's dependencies (optional peer dependencies of @zcopy/cli). */
-const DEMO_PACKAGES = [
-  '@zcopy/dma-buf',
-  '@zcopy/drm-kms',
-  '@zcopy/gntdev-dmabuf',
-  '@zcopy/grant-table',
-  '@zcopy/xenstore',
-];
 
 export interface Io {
   stdout(text: string): void;

@@ -7,6 +7,7 @@ import {
   openSync,
   readFileSync,
   readlinkSync,
+  realpathSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -119,8 +120,19 @@ describe('packageClosure', () => {
     const packages = resolve(import.meta.dirname, '..', '..');
     const closure = packageClosure([join(packages, 'grant-table')]);
     expect(closure[0]).toBe(join(packages, 'grant-table'));
-    expect(new Set(closure)).toEqual(new Set(['grant-table', 'core', 'xen'].map((p) => join(packages, p))));
-    const cli = packageClosure([join(packages, 'cli')]).map((d) => d.slice(packages.length + 1));
+    // core's loader, node-gyp-build, comes along from the workspace's node_modules (a real directory too)
+    const loader = realpathSync(join(packages, 'core', 'node_modules', 'node-gyp-build'));
+    expect(new Set(closure)).toEqual(
+      new Set([...['grant-table', 'core', 'xen'].map((p) => join(packages, p)), loader]),
+    );
+    // the demo's closure: cli and its optional peers named explicitly (peers are not followed on their own)
+    const demo = ['@zcopy/drm-kms', '@zcopy/gntdev-dmabuf', '@zcopy/grant-table', '@zcopy/xenstore'];
+    const cli = packageClosure([join(packages, 'cli'), ...demo], join(packages, 'cli')).map((d) =>
+      d.slice(packages.length + 1),
+    );
+    expect(packageClosure([join(packages, 'cli')]).map((d) => d.slice(packages.length + 1))).not.toContain(
+      'drm-kms',
+    );
     expect(cli).toEqual(
       expect.arrayContaining([
         'cli',

@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bootDomU, domainEnd, isDeath, packageClosure } from '@zcopy/xen/domu';
 import type { XenStore } from '@zcopy/xenstore';
+import { DEMO_PACKAGES } from '../demo-packages.js';
 import { Channel } from './channel.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -38,7 +39,8 @@ export async function startDomU(xs: XenStore, o: StartOptions): Promise<DomU> {
     type: o.type,
     name: o.name,
     memMiB: o.memMiB ?? 512,
-    include: packageClosure([packageDir]),
+    // The demo's packages are optional peers of @zcopy/cli (not dependencies): named here, resolved from it.
+    include: packageClosure([packageDir, ...DEMO_PACKAGES], packageDir),
     command: [process.execPath, join(here, o.agent)],
     attempts: o.attempts ?? 1,
     note: o.note,
