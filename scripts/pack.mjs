@@ -9,7 +9,7 @@
 // 3. writes <out>/manifest.json: [{ name, version, dir, tarball, addon }].
 // For a clean build, run it in a fresh clone (the packaging suite and scripts/release.mjs do).
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -71,28 +71,32 @@ if (build !== 'none') {
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 const manifest = [];
-for (const p of packages) {
-  const before = new Set(readdirSync(out));
-  try {
-    execFileSync('pnpm', ['pack', '--pack-destination', out], {
-      cwd: p.dir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      encoding: 'utf8',
-      env: { ...process.env, ZCOPY_PREBUILD_ARCHES: arches.join(',') },
-    });
-  } catch (e) {
+// Two at a time; each pnpm pack runs its package's prepack (scripts/prebuild.mjs) in its own directory.
+const queue = [...packages];
+const packOne = async (p) => {
+  const r = await promisify(execFile)('pnpm', ['pack', '--pack-destination', out, '--json'], {
+    cwd: p.dir,
+    env: { ...process.env, ZCOPY_PREBUILD_ARCHES: arches.join(',') },
+  }).catch((e) => {
     console.error(`${e.stdout ?? ''}${e.stderr ?? ''}`);
     throw new Error(`pnpm pack failed for ${p.json.name}`);
-  }
-  const tarball = readdirSync(out).find((f) => !before.has(f) && f.endsWith('.tgz'));
-  if (!tarball) throw new Error(`pnpm pack made no tarball for ${p.json.name}`);
+  });
+  const tarball = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))).filename;
+  if (!tarball || !existsSync(resolve(out, tarball)))
+    throw new Error(`pnpm pack made no tarball for ${p.json.name}`);
   manifest.push({
     name: p.json.name,
     version: p.json.version,
     dir: p.dir,
-    tarball: join(out, tarball),
+    tarball: resolve(out, tarball),
     addon: p.addon,
   });
-}
+};
+await Promise.all(
+  [1, 2].map(async () => {
+    for (let p = queue.shift(); p; p = queue.shift()) await packOne(p);
+  }),
+);
+manifest.sort((a, b) => a.name.localeCompare(b.name));
 writeFileSync(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 log(`${manifest.length} tarballs in ${out}`);
