@@ -71,10 +71,10 @@ if (!tarballs) throw new Error('--publish-only needs --tarballs <dir> (a scripts
 
 // Dependencies first, so that no published package points at a version not yet on the registry.
 const manifest = JSON.parse(readFileSync(join(tarballs, 'manifest.json'), 'utf8'));
+const packed = (p) =>
+  JSON.parse(execFileSync('tar', ['-xzOf', p.tarball, 'package/package.json'], { encoding: 'utf8' }));
 const deps = (p) =>
-  Object.keys(JSON.parse(readFileSync(join(p.dir, 'package.json'), 'utf8')).dependencies ?? {}).filter((n) =>
-    manifest.some((q) => q.name === n),
-  );
+  Object.keys(packed(p).dependencies ?? {}).filter((n) => manifest.some((q) => q.name === n));
 const order = [];
 const visit = (p, seen = new Set()) => {
   if (order.includes(p) || seen.has(p.name)) return;
