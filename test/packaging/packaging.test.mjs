@@ -193,6 +193,15 @@ describe('tarballs', () => {
       }
     }
     log(`binaries (highest symbol versions needed):\n  ${rows.join('\n  ')}`);
+    // The check itself sees a binary built against this machine's glibc 2.36 (Debian 12's libstdc++, both arches).
+    for (const lib of [
+      '/usr/lib/x86_64-linux-gnu/libstdc++.so.6',
+      `${NODE_ARM64_SYSROOT}/lib/libstdc++.so.6`,
+    ])
+      assert.ok(
+        cmpVersion(neededVersions(lib).GLIBC ?? '0', CEILING.GLIBC) > 0,
+        `${lib}: GLIBC above the ceiling`,
+      );
     assert.deepEqual(problems, []);
     assert.equal(rows.length, manifest.filter((q) => q.addon).length * ARCHES.length);
   });

@@ -1,6 +1,6 @@
 // Linked into every zcopy addon (scripts/build-native.mjs): keeps the shipped binaries loadable on glibc 2.28
-// and on the libstdc++ of GCC 8 (RHEL 8, Debian 11, Ubuntu 20.04), although they are built with GCC 12 on
-// glibc 2.36. The packaging suite (test/packaging) checks the highest symbol versions of every binary.
+// and on GCC 8's libstdc++ or newer (RHEL 8; Debian 11 and Ubuntu 20.04 have GCC 10's), although they are built
+// with GCC 12 on glibc 2.36. The packaging suite (test/packaging) checks the highest symbol versions of every binary.
 #include <new>
 
 // libstdc++'s headers (ext/atomicity.h, via shared_ptr and std::string) read glibc's __libc_single_threaded
