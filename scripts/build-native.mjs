@@ -121,8 +121,9 @@ const env = {
   CCACHE_BASEDIR: root,
   CCACHE_NOHASHDIR: '1',
 };
-// Each source compiled on its own (what ccache can cache), then one link.
-const objDir = join(pkgDir, 'build', `obj-${arch}`);
+// Each source compiled on its own (what ccache can cache), then one link. The objects stay out of the package
+// directory (out/native-obj/): a domU's ramdisk copies whole package directories (@zcopy/xen/domu).
+const objDir = join(root, 'out', 'native-obj', basename(pkgDir), arch);
 mkdirSync(objDir, { recursive: true });
 const objects = sources.map((src) => join(objDir, `${basename(src)}.o`));
 let step = [];
