@@ -52,7 +52,8 @@ test(
       `${domu} run --name rig-reboot --timeout 60 -- sh -c 'reboot -f'; echo "reboot-run=$?"`,
       `${domu} start --name rig-destroyed -- sleep 600 && sleep 2 && xl destroy rig-destroyed && echo destroyed`,
       'sleep 2; grep -h "reason code\\|been destroyed" /var/log/xen/xl-rig-*.log | sed "s/^/xl-log: /"',
-      `node -e 'import(process.argv[1]).then((m) => console.log("deaths=" + JSON.stringify(m.deaths().map((d) => [d.domain, d.reason]))))' ${suite}`,
+      // (the path through the environment: with `node -e`, argv[1] would make the script think it is the main one)
+      `ZCOPY_SUITE=${suite} node -e 'import(process.env.ZCOPY_SUITE).then((m) => console.log("deaths=" + JSON.stringify(m.deaths().map((d) => [d.domain, d.reason]))))'`,
     ].join('\n');
     const r = await runInVm({ mode: 'xen', command, timeoutMs: 240000 });
     assert.equal(r.exitCode, 0, r.consoleLog);
