@@ -53,7 +53,9 @@ const common = (memMiB, accel) => [
 ];
 
 // Kernel arguments the guest init reads (zcopy.*) plus a quiet, panic-exits console.
-function guestArgs({ outDir, lowers = 0, console }) {
+// hugePages: 2 MiB huge pages the bare guest reserves at boot (hugetlb memfds, udmabuf over huge pages); Xen's
+// PV dom0 cannot use huge pages, so it gets none.
+function guestArgs({ outDir, lowers = 0, console, hugePages = 0 }) {
   const a = [
     `console=${console}`,
     'panic=-1',
@@ -63,6 +65,7 @@ function guestArgs({ outDir, lowers = 0, console }) {
     'cma=64M',
     `zcopy.out=${outDir}`,
   ];
+  if (hugePages) a.push(`hugepagesz=2M`, `hugepages=${hugePages}`);
   if (lowers) a.push(`zcopy.lowers=${lowers}`);
   return a.join(' ');
 }
@@ -77,7 +80,7 @@ export function bareArgs({ kernel, initramfs, outDir, memMiB = 2048, extra = [] 
     '-initrd',
     initramfs,
     '-append',
-    guestArgs({ outDir, console: 'ttyS0' }),
+    guestArgs({ outDir, console: 'ttyS0', hugePages: 16 }),
     ...shares(outDir),
     ...extra,
   ];

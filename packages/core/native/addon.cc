@@ -48,6 +48,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitMmap(env, exports);
   InitPoller(env, exports);
   InitBlocking(env, exports);
+  InitSockets(env, exports);
   return exports;
 }
 

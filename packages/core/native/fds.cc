@@ -1,4 +1,5 @@
 // Owned fds: open/close/dup/adopt, plus the fd kinds every package needs (memfd, eventfd).
+#include <asm-generic/hugetlb_encode.h>
 #include <fcntl.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -99,6 +100,21 @@ Napi::Value GetSeals(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), seals);
 }
 
+// fallocate(fd, mode, offset, length): allocates the pages of a range (hugetlb memfds: faults the huge pages in,
+// or ENOSPC when too few are free).
+Napi::Value Fallocate(const Napi::CallbackInfo& info) {
+  int fd = FdArg(info, 0);
+  int mode = static_cast<int>(U32Arg(info, 1, "mode"));
+  off_t offset = static_cast<off_t>(U64Arg(info, 2, "offset"));
+  off_t length = static_cast<off_t>(U64Arg(info, 3, "length"));
+  int r;
+  do {
+    r = ::fallocate(fd, mode, offset, length);
+  } while (r < 0 && errno == EINTR);
+  if (r < 0) ThrowErrno(info.Env(), "fallocate");
+  return info.Env().Undefined();
+}
+
 Napi::Value Eventfd(const Napi::CallbackInfo& info) {
   unsigned init = U32Arg(info, 0, "initval");
   int flags = static_cast<int>(U32Arg(info, 1, "flags"));
@@ -121,9 +137,14 @@ void InitFds(Napi::Env env, Napi::Object exports) {
   exports.Set("addSeals", Napi::Function::New(env, AddSeals, "addSeals"));
   exports.Set("getSeals", Napi::Function::New(env, GetSeals, "getSeals"));
   exports.Set("eventfd", Napi::Function::New(env, Eventfd, "eventfd"));
+  exports.Set("fallocate", Napi::Function::New(env, Fallocate, "fallocate"));
 
+  exports.Set("pageSize", Napi::Number::New(env, static_cast<double>(::sysconf(_SC_PAGESIZE))));
   Napi::Object c = Napi::Object::New(env);
   c.Set("MFD_ALLOW_SEALING", Napi::Number::New(env, MFD_ALLOW_SEALING));
+  c.Set("MFD_HUGETLB", Napi::Number::New(env, MFD_HUGETLB));
+  c.Set("MFD_HUGE_SHIFT", Napi::Number::New(env, HUGETLB_FLAG_ENCODE_SHIFT));
+  c.Set("MFD_HUGE_MASK", Napi::Number::New(env, HUGETLB_FLAG_ENCODE_MASK));
   c.Set("F_SEAL_SEAL", Napi::Number::New(env, F_SEAL_SEAL));
   c.Set("F_SEAL_SHRINK", Napi::Number::New(env, F_SEAL_SHRINK));
   c.Set("F_SEAL_GROW", Napi::Number::New(env, F_SEAL_GROW));

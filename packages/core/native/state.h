@@ -38,6 +38,7 @@ void InitFds(Napi::Env env, Napi::Object exports);
 void InitMmap(Napi::Env env, Napi::Object exports);
 void InitPoller(Napi::Env env, Napi::Object exports);
 void InitBlocking(Napi::Env env, Napi::Object exports);
+void InitSockets(Napi::Env env, Napi::Object exports);
 void ClosePollers(CoreState& state);
 
 }  // namespace zcopy

@@ -249,6 +249,54 @@ export class ClosedError extends Error {
   }
 }
 
+/**
+ * A failure that is neither the kernel's refusal (KernelError), a closed object (ClosedError), a timeout nor a
+ * wrong JS argument (TypeError/RangeError): a state the call cannot proceed from, a peer that broke its
+ * protocol, a message that did not fit. Always has a `code` ('ERR_ZCOPY_…') to branch on.
+ */
+export class ZcopyError extends Error {
+  override name = 'ZcopyError';
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+
+  get [brand('ZcopyError')](): boolean {
+    return true;
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return branded(value, 'ZcopyError');
+  }
+}
+
+/**
+ * An fd of the wrong kind given to open/adopt/borrow/dup (e.g. /dev/null where a sw_sync timeline was expected):
+ * refused at once, before the object exists. `target` is what the fd is (its /proc/self/fd link, e.g.
+ * '/dev/null', 'anon_inode:sync_file'); `cause` is the kernel's answer to the probe, when there was one.
+ */
+export class WrongFdError extends TypeError {
+  override name = 'WrongFdError';
+  readonly code = 'ERR_ZCOPY_WRONG_FD';
+  constructor(
+    readonly fd: number,
+    readonly target: string,
+    readonly expected: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`fd ${fd} is ${target}, not ${expected}`, options);
+  }
+
+  get [brand('WrongFdError')](): boolean {
+    return true;
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return branded(value, 'WrongFdError');
+  }
+}
+
 /** The reason an AbortSignal gives, or a standard AbortError. */
 export function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('The operation was aborted', 'AbortError');

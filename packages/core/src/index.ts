@@ -21,10 +21,32 @@ export {
   KernelError,
   type KernelErrorInfo,
   TimeoutError,
+  WrongFdError,
+  ZcopyError,
 } from './errors.js';
 export { Fd, type FdLike, FdObject, type FdObjectOptions, fdOf } from './fd.js';
-export { EventFd, type EventFdOptions, Memfd, type MemfdOptions, type Seal } from './memfd.js';
+export { type CharDevice, charDeviceOf, describeFd } from './fd-kind.js';
+export {
+  EventFd,
+  type EventFdOptions,
+  type HugePageSize,
+  Memfd,
+  type MemfdOptions,
+  type Seal,
+} from './memfd.js';
 export { liveMappings, type MapAccess, type MapOptions, Mapping } from './memory.js';
+export {
+  type FdKind,
+  MAX_FDS_PER_MESSAGE,
+  type Received,
+  type ReceiveOptions,
+  receiveFds,
+  type SendOptions,
+  sendFds,
+  UnixServer,
+  UnixSocket,
+  type UnixSocketType,
+} from './socket.js';
 
 /** Fds opened or adopted through the core and not yet closed (for leak tests). */
 export function openFdCount(): number {

@@ -1,8 +1,9 @@
 // memfd and eventfd: the fd kinds the other packages (udmabuf, tests) build on.
-import { fstatSync, ftruncateSync, readSync, writeSync } from 'node:fs';
+import { fstatSync, ftruncateSync, readlinkSync, readSync, writeSync } from 'node:fs';
 import { type WaitOptions, waitReadable } from './async.js';
-import { KernelError } from './errors.js';
-import { FdObject } from './fd.js';
+import { KernelError, withErrorContext } from './errors.js';
+import { type FdLike, FdObject, type FdObjectOptions, fdOf } from './fd.js';
+import { checkFdKind } from './fd-kind.js';
 import { type MapOptions, Mapping } from './memory.js';
 import { native } from './native.js';
 
@@ -38,25 +39,95 @@ function fsCall<T>(syscall: string, fn: () => T): T {
   }
 }
 
+/** Huge page sizes MFD_HUGETLB can ask for (the kernel must have a hugetlbfs pool of that size). */
+export type HugePageSize =
+  | '64KB'
+  | '512KB'
+  | '1MB'
+  | '2MB'
+  | '8MB'
+  | '16MB'
+  | '32MB'
+  | '256MB'
+  | '512MB'
+  | '1GB'
+  | '2GB'
+  | '16GB';
+
+const hugeLog2: Record<HugePageSize, number> = {
+  '64KB': 16,
+  '512KB': 19,
+  '1MB': 20,
+  '2MB': 21,
+  '8MB': 23,
+  '16MB': 24,
+  '32MB': 25,
+  '256MB': 28,
+  '512MB': 29,
+  '1GB': 30,
+  '2GB': 31,
+  '16GB': 34,
+};
+
+function hugetlbFlags(hugetlb: boolean | HugePageSize | undefined): number {
+  if (hugetlb === undefined || hugetlb === false) return 0;
+  if (hugetlb === true) return native.constants.MFD_HUGETLB;
+  const log2 = hugeLog2[hugetlb];
+  if (log2 === undefined || typeof hugetlb !== 'string')
+    throw new TypeError(
+      `hugetlb must be a boolean or one of ${Object.keys(hugeLog2).join(', ')}, got ${String(hugetlb)}`,
+    );
+  return native.constants.MFD_HUGETLB | (log2 << native.constants.MFD_HUGE_SHIFT);
+}
+
+const hugetlbHints: Record<string, string> = {
+  EINVAL: "a hugetlb memfd's size must be a multiple of its huge page size",
+  ENOENT: 'no hugetlbfs pool of that page size: the kernel has no such huge page size',
+  ENODEV: 'the kernel has no hugetlbfs (CONFIG_HUGETLBFS) or no huge pages of that size',
+  ENOSPC: 'too few free huge pages: reserve more (vm.nr_hugepages, or hugepages= on the kernel command line)',
+  ENOMEM: 'too few free huge pages: reserve more (vm.nr_hugepages, or hugepages= on the kernel command line)',
+};
+const hugetlbHint = ({ code }: { code: string }) => hugetlbHints[code];
+
 export interface MemfdOptions {
-  /** ftruncate to this size after creating. */
+  /** ftruncate to this size after creating (a hugetlb memfd: a multiple of its huge page size). */
   size?: number;
+  /**
+   * MFD_HUGETLB: back the memfd with huge pages (true: the default huge page size; or a size such as '2MB').
+   * The pages come from the kernel's reserved pool (vm.nr_hugepages) when first touched or `allocate()`d.
+   */
+  hugetlb?: boolean | HugePageSize;
   /** MFD_ALLOW_SEALING (default true: udmabuf needs F_SEAL_SHRINK). */
   allowSealing?: boolean;
   /** Seals to add after sizing. */
   seals?: Seal[];
 }
 
+let construct!: (fd: number, options: FdObjectOptions) => Memfd;
+
+// F_GET_SEALS answers only on memfds (EINVAL on other files).
+function checkMemfd(fd: number): void {
+  checkFdKind(fd, 'a memfd', () => {
+    native.getSeals(fd);
+  });
+}
+
 export class Memfd extends FdObject {
+  static {
+    construct = (fd, options) => new Memfd(fd, options);
+  }
+
   static create(name = 'zcopy', options: MemfdOptions = {}): Memfd {
     if (typeof name !== 'string') throw new TypeError('name must be a string');
-    const { size, allowSealing = true, seals } = options;
+    if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+    const { size, allowSealing = true, seals, hugetlb } = options;
     if (size !== undefined && (!Number.isSafeInteger(size) || size < 0))
       throw new RangeError(`size must be a non-negative integer, got ${size}`);
     const mask = seals ? sealMask(seals) : 0;
-    const m = new Memfd(native.memfdCreate(name, allowSealing ? native.constants.MFD_ALLOW_SEALING : 0), {
-      owned: true,
-    });
+    const huge = hugetlbFlags(hugetlb);
+    const flags = (allowSealing ? native.constants.MFD_ALLOW_SEALING : 0) | huge;
+    const create = () => new Memfd(native.memfdCreate(name, flags), { owned: true });
+    const m = huge ? withErrorContext({ hint: hugetlbHint }, create) : create();
     try {
       if (size !== undefined) m.truncate(size);
       if (mask) native.addSeals(m.fd, mask);
@@ -67,6 +138,57 @@ export class Memfd extends FdObject {
     return m;
   }
 
+  /** Take ownership of a memfd fd (inherited, received over a socket). WrongFdError if it is not a memfd. */
+  static adopt(fd: number): Memfd {
+    const n = fdOf(fd);
+    checkMemfd(n);
+    return construct(native.adopt(n), { owned: true });
+  }
+
+  /** Use a memfd someone else owns and will close. */
+  static borrow(target: FdLike): Memfd {
+    const n = fdOf(target);
+    checkMemfd(n);
+    return construct(n, { owned: false });
+  }
+
+  /** An owned duplicate (F_DUPFD_CLOEXEC): the same file, pages and seals. */
+  static dup(target: FdLike): Memfd {
+    const n = fdOf(target);
+    checkMemfd(n);
+    return construct(native.dup(n), { owned: true });
+  }
+
+  /** The size of its pages: the CPU page size, or the huge page size of a hugetlb memfd. */
+  get pageSize(): number {
+    return fsCall('fstat', () => fstatSync(this.fd)).blksize;
+  }
+
+  /** true for a hugetlb memfd (its pages are larger than the CPU's). */
+  get hugetlb(): boolean {
+    return this.pageSize > native.pageSize;
+  }
+
+  /** Bytes of memory the memfd holds now (st_blocks): pages written, touched through a mapping or allocated. */
+  get allocatedBytes(): number {
+    return fsCall('fstat', () => fstatSync(this.fd)).blocks * 512;
+  }
+
+  /**
+   * fallocate: allocate the pages of [offset, offset + length) now (default: the whole memfd). A hugetlb memfd
+   * has no write(2), so this (or a write through a mapping) is how its huge pages are taken from the pool;
+   * KernelError ENOSPC when the pool has too few.
+   */
+  allocate(offset = 0, length?: number): void {
+    if (!Number.isSafeInteger(offset) || offset < 0)
+      throw new RangeError(`offset must be a non-negative integer, got ${offset}`);
+    const len = length ?? this.size - offset;
+    if (!Number.isSafeInteger(len) || len <= 0)
+      throw new RangeError(`length must be a positive integer, got ${len}`);
+    const fd = this.fd;
+    withErrorContext({ hint: hugetlbHint }, () => native.fallocate(fd, 0, offset, len));
+  }
+
   get size(): number {
     return fstatSync(this.fd).size;
   }
@@ -74,7 +196,8 @@ export class Memfd extends FdObject {
   truncate(size: number): void {
     if (!Number.isSafeInteger(size) || size < 0)
       throw new RangeError(`size must be a non-negative integer, got ${size}`);
-    fsCall('ftruncate', () => ftruncateSync(this.fd, size));
+    const fd = this.fd;
+    withErrorContext({ hint: hugetlbHint }, () => fsCall('ftruncate', () => ftruncateSync(fd, size)));
   }
 
   addSeals(seals: Seal[]): void {
@@ -97,7 +220,42 @@ export interface EventFdOptions {
   semaphore?: boolean;
 }
 
+let constructEventFd!: (fd: number, options: FdObjectOptions) => EventFd;
+
+function checkEventFd(fd: number): void {
+  fsCall('fstat', () => fstatSync(fd)); // EBADF for an fd that is not open
+  checkFdKind(fd, 'an eventfd', () => {
+    const target = readlinkSync(`/proc/self/fd/${fd}`);
+    return target === 'anon_inode:[eventfd]';
+  });
+}
+
 export class EventFd extends FdObject {
+  static {
+    constructEventFd = (fd, options) => new EventFd(fd, options);
+  }
+
+  /** Take ownership of an eventfd (inherited, received over a socket). WrongFdError if it is not one. */
+  static adopt(fd: number): EventFd {
+    const n = fdOf(fd);
+    checkEventFd(n);
+    return constructEventFd(native.adopt(n), { owned: true });
+  }
+
+  /** Use an eventfd someone else owns and will close. */
+  static borrow(target: FdLike): EventFd {
+    const n = fdOf(target);
+    checkEventFd(n);
+    return constructEventFd(n, { owned: false });
+  }
+
+  /** An owned duplicate (F_DUPFD_CLOEXEC) of an eventfd: the same counter. */
+  static dup(target: FdLike): EventFd {
+    const n = fdOf(target);
+    checkEventFd(n);
+    return constructEventFd(native.dup(n), { owned: true });
+  }
+
   static create(initval = 0, options: EventFdOptions = {}): EventFd {
     if (!Number.isInteger(initval) || initval < 0 || initval > 0xffffffff)
       throw new RangeError(`initval must be a 32-bit unsigned integer, got ${initval}`);

@@ -26,13 +26,38 @@ export interface CoreBinding {
   addSeals(fd: number, seals: number): void;
   getSeals(fd: number): number;
   eventfd(initval: number, flags: number): number;
+  fallocate(fd: number, mode: number, offset: number, length: number): void;
   mmap(fd: number, length: number, prot: number, flags: number, offset: number): ArrayBuffer;
   munmap(buffer: ArrayBuffer): boolean;
   mappingCount(): number;
   Poller: new (fd: number, callback: (status: number, events: number) => void) => NativePoller;
   pollBlocking(fd: number, events: number, timeoutMs: number): BlockingHandle<number>;
+  socketPair(type: number): number[];
+  connectUnix(path: string, type: number): number;
+  listenUnix(path: string, type: number, backlog: number): number;
+  /** -1 when no connection is waiting. */
+  accept(fd: number): number;
+  socketInfo(fd: number): { domain: number; type: number };
+  /** -1 when the socket is full (EAGAIN). */
+  sendFds(fd: number, data: Uint8Array, fds: readonly number[]): number;
+  /** null when nothing is waiting (EAGAIN); fds already closed (and `dropped` counted) when ctrunc/trunc. */
+  recvFds(
+    fd: number,
+    maxBytes: number,
+    maxFds: number,
+  ): { data: Buffer; fds: number[]; ctrunc: boolean; trunc: boolean; dropped: number } | null;
+  /** sysconf(_SC_PAGESIZE). */
+  pageSize: number;
   constants: Record<
     | 'MFD_ALLOW_SEALING'
+    | 'MFD_HUGETLB'
+    | 'MFD_HUGE_SHIFT'
+    | 'MFD_HUGE_MASK'
+    | 'AF_UNIX'
+    | 'SOCK_STREAM'
+    | 'SOCK_SEQPACKET'
+    | 'SOCK_DGRAM'
+    | 'SCM_MAX_FD'
     | 'F_SEAL_SEAL'
     | 'F_SEAL_SHRINK'
     | 'F_SEAL_GROW'
