@@ -70,8 +70,8 @@ const wrongKind = new Set(['ENOTTY', 'EINVAL', 'ENOTSOCK', 'ENOTDIR', 'EBADFD', 
  * ENOTSOCK…) when the fd is not `expected` ('a sw_sync timeline'). Then a WrongFdError names what the fd is,
  * with the kernel's answer as `cause`. Other failures (EBADF: not open) are rethrown as they are.
  */
-export function checkFdKind(fd: number, expected: string, probe: () => boolean | undefined | void): void {
-  let ok: boolean | undefined | void;
+export function checkFdKind(fd: number, expected: string, probe: () => unknown): void {
+  let ok: unknown;
   try {
     ok = probe();
   } catch (e) {
