@@ -82,7 +82,10 @@ export function checkFdKind(fd: number, expected: string, probe: () => unknown):
   if (ok === false) throw new WrongFdError(fd, describeFd(fd), expected);
 }
 
-/** checkFdKind for a device node: the fd must be the character device of `subsystem` (and `name`, if given). */
+/**
+ * checkFdKind for a device node: the fd must be the character device of `subsystem` (and `name`, if given) as
+ * sysfs lists it. Without sysfs only what the numbers tell is checked (a misc device has major 10).
+ */
 export function checkCharDevice(
   fd: number,
   expected: string,
@@ -91,8 +94,13 @@ export function checkCharDevice(
 ): void {
   checkFdKind(fd, expected, () => {
     const dev = charDeviceOf(fd);
-    if (!dev || dev.subsystem !== subsystem) return false;
+    if (!dev) return false;
+    if (!dev.subsystem) return subsystem !== 'misc' || dev.major === MISC_MAJOR;
+    if (dev.subsystem !== subsystem) return false;
     if (name === undefined) return true;
     return typeof name === 'string' ? dev.name === name : name.test(dev.name);
   });
 }
+
+// include/uapi/linux/major.h
+const MISC_MAJOR = 10;

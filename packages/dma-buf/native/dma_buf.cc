@@ -5,6 +5,8 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include <limits>
+
 #include <zcopy/args.h>
 #include <zcopy/errors.h>
 #include <zcopy/ioctl.h>
@@ -22,6 +24,18 @@ Napi::Value Size(const Napi::CallbackInfo& info) {
   off_t end = ::lseek(fd, 0, SEEK_END);
   if (end < 0) ThrowErrno(info.Env(), "lseek");
   return Napi::Number::New(info.Env(), static_cast<double>(end));
+}
+
+// lseek(fd, offset, whence) -> position. dma-bufs answer offset 0 from SEEK_SET or SEEK_END, EINVAL otherwise.
+Napi::Value Lseek(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = FdArg(info, 0);
+  int64_t offset =
+      IntegerArg(info, 1, "offset", std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max());
+  int whence = static_cast<int>(IntegerArg(info, 2, "whence", 0, 4));
+  off_t r = ::lseek(fd, static_cast<off_t>(offset), whence);
+  if (r < 0) ThrowErrno(env, "lseek");
+  return Napi::Number::New(env, static_cast<double>(r));
 }
 
 // sync(fd, flags): DMA_BUF_IOCTL_SYNC with DMA_BUF_SYNC_{START,END} | {READ,WRITE,RW}.
@@ -55,6 +69,12 @@ Napi::Value IsDmaBuf(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("size", Napi::Function::New(env, Size, "size"));
   exports.Set("sync", Napi::Function::New(env, Sync, "sync"));
+  exports.Set("lseek", Napi::Function::New(env, Lseek, "lseek"));
+  Napi::Object whence = Napi::Object::New(env);
+  whence.Set("SET", Napi::Number::New(env, SEEK_SET));
+  whence.Set("CUR", Napi::Number::New(env, SEEK_CUR));
+  whence.Set("END", Napi::Number::New(env, SEEK_END));
+  exports.Set("seekWhence", whence);
   exports.Set("setName", Napi::Function::New(env, SetName, "setName"));
   exports.Set("isDmaBuf", Napi::Function::New(env, IsDmaBuf, "isDmaBuf"));
   exports.Set("pageSize", Napi::Number::New(env, static_cast<double>(::sysconf(_SC_PAGESIZE))));

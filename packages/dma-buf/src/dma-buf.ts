@@ -3,7 +3,14 @@
 // open at close are ended. The fd stays public (`fd`) so other packages can issue their own dma-buf ioctls on
 // it (e.g. sync-file export/import in @zcopy/dma-fence).
 import { type FdLike, FdObject, type FdObjectOptions, fdOf, type MapAccess, Mapping } from '@zcopy/core';
-import { type HintInput, native, registerHints, withErrorContext } from '@zcopy/core/internal';
+import {
+  adoptOrClose,
+  checkFdKind,
+  type HintInput,
+  native,
+  registerHints,
+  withErrorContext,
+} from '@zcopy/core/internal';
 import { type CpuAccess, CpuAccessScope, runScoped, syncFlags } from './cpu-access.js';
 import { type DmaBufInfo, readDmaBufInfo } from './fdinfo.js';
 import { binding } from './native.js';
@@ -39,6 +46,23 @@ export interface DmaBufMapOptions {
   /** Bytes to map (default: from offset to the end of the buffer). */
   length?: number;
 }
+
+/** Where seek() counts from: SEEK_SET, SEEK_CUR, SEEK_END. */
+export type SeekWhence = 'set' | 'cur' | 'end';
+
+const seekWhence: Record<SeekWhence, number> = {
+  set: binding.seekWhence.SET,
+  cur: binding.seekWhence.CUR,
+  end: binding.seekWhence.END,
+};
+
+const SEEK_RULE = 'a dma-buf seeks only to offset 0 from SEEK_SET or SEEK_END (which returns its size)';
+const seekHint = ({ code, syscall }: HintInput) =>
+  syscall === 'lseek' && code === 'EINVAL'
+    ? SEEK_RULE
+    : syscall === 'lseek' && code === 'ESPIPE'
+      ? 'this fd cannot seek at all: it is not a dma-buf'
+      : undefined;
 
 /** Checks a name for DMA_BUF_SET_NAME: TypeError/RangeError, before any syscall. */
 export function checkDmaBufName(name: unknown): string {
@@ -94,7 +118,20 @@ export class DmaBuf extends FdObject {
   }
 
   static #checkIsDmaBuf(fd: number): void {
-    if (!binding.isDmaBuf(fdOf(fd))) throw new TypeError(`fd ${fd} is not a dma-buf`);
+    const n = fdOf(fd);
+    checkFdKind(n, 'a dma-buf', () => binding.isDmaBuf(n));
+  }
+
+  /** An owned duplicate fd (F_DUPFD_CLOEXEC) of any dma-buf fd (WrongFdError if it is not one). */
+  static dup(target: FdLike): DmaBuf {
+    const n = fdOf(target);
+    DmaBuf.#checkIsDmaBuf(n);
+    return adoptOrClose(native.dup(n), (d) => new DmaBuf(d, { owned: true }));
+  }
+
+  /** The size of any dma-buf fd: lseek(fd, 0, SEEK_END), the one way the kernel tells it. */
+  static sizeOf(target: FdLike): number {
+    return withErrorContext({ hint: seekHint }, () => binding.size(fdOf(target)));
   }
 
   /** An owned duplicate fd (F_DUPFD_CLOEXEC) of the same buffer, e.g. to hand to another owner. */
@@ -104,8 +141,23 @@ export class DmaBuf extends FdObject {
 
   /** Size in bytes (lseek SEEK_END; a dma-buf never changes size). */
   get size(): number {
-    this.#size ??= binding.size(this.fd);
+    this.#size ??= DmaBuf.sizeOf(this.fd);
     return this.#size;
+  }
+
+  /**
+   * lseek(2) as a dma-buf allows it: offset 0 from 'set' (returns 0) or from 'end' (returns the size, and
+   * leaves the file position there). The kernel refuses every other seek ('cur', a non-zero offset) with
+   * EINVAL: a KernelError (syscall 'lseek') whose message says the rule. Wrong JS arguments: TypeError/RangeError.
+   */
+  seek(offset: number, whence: SeekWhence): number {
+    if (!Number.isInteger(offset)) throw new TypeError(`offset must be an integer, got ${offset}`);
+    if (Math.abs(offset) > 0x7fffffff) throw new RangeError(`offset must fit in 32 bits, got ${offset}`);
+    const w = seekWhence[whence];
+    if (w === undefined || typeof whence !== 'string')
+      throw new TypeError(`whence must be 'set', 'cur' or 'end', got ${String(whence)}`);
+    const fd = this.fd;
+    return withErrorContext({ hint: seekHint }, () => binding.lseek(fd, offset, w));
   }
 
   /** The name set with DMA_BUF_SET_NAME (by anyone holding the buffer), read back from fdinfo. */

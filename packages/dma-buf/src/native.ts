@@ -6,6 +6,9 @@ import { loadBinding } from '@zcopy/core/internal';
 export interface DmaBufBinding {
   /** lseek(fd, 0, SEEK_END). */
   size(fd: number): number;
+  /** lseek(fd, offset, whence), raw: the new position. */
+  lseek(fd: number, offset: number, whence: number): number;
+  seekWhence: Record<'SET' | 'CUR' | 'END', number>;
   /** DMA_BUF_IOCTL_SYNC. */
   sync(fd: number, flags: number): void;
   /** DMA_BUF_SET_NAME. */

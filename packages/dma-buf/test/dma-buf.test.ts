@@ -1,6 +1,6 @@
 // Host: argument rules and TS logic only (this host has no dma-buf exporter). A memfd stands in where a test
 // needs an fd; any check that failed to run before the syscall would surface as a KernelError instead.
-import { KernelError, liveMappings, Memfd, openFdCount } from '@zcopy/core';
+import { KernelError, liveMappings, Memfd, openFdCount, WrongFdError } from '@zcopy/core';
 import { describe, expect, it } from 'vitest';
 import { checkDmaBufName, DMA_BUF_NAME_MAX, DmaBuf, PAGE_SIZE } from '../src/index.js';
 
@@ -17,7 +17,11 @@ describe('DmaBuf.adopt / borrow', () => {
     const tracked = openFdCount();
     expect(DmaBuf.isDmaBuf(memfd)).toBe(false);
     expect(() => DmaBuf.adopt(memfd.fd)).toThrow(TypeError);
-    expect(() => DmaBuf.borrow(memfd.fd)).toThrow(/is not a dma-buf/);
+    expect(() => DmaBuf.adopt(memfd.fd)).toThrow(WrongFdError);
+    expect(() => DmaBuf.borrow(memfd.fd)).toThrow(
+      `fd ${memfd.fd} is /memfd:not-a-dmabuf (deleted), not a dma-buf`,
+    );
+    expect(() => DmaBuf.dup(memfd)).toThrow(expect.objectContaining({ code: 'ERR_ZCOPY_WRONG_FD' }));
     expect(openFdCount()).toBe(tracked);
     expect(memfd.size).toBe(4096); // still open
   });
@@ -27,6 +31,20 @@ describe('DmaBuf.adopt / borrow', () => {
     expect(() => DmaBuf.adopt(1.5)).toThrow(TypeError);
     expect(() => DmaBuf.borrow('3' as unknown as number)).toThrow(TypeError);
     expect(() => DmaBuf.isDmaBuf(null as unknown as number)).toThrow(TypeError);
+  });
+});
+
+describe('seek', () => {
+  it('checks offset and whence before the syscall', () => {
+    using memfd = Memfd.create('seek', { size: 4096 });
+    const p = Probe.over(memfd.fd);
+    expect(() => p.seek(0.5, 'set')).toThrow(TypeError);
+    expect(() => p.seek(2 ** 40, 'set')).toThrow(RangeError);
+    expect(() => p.seek(0, 'middle' as never)).toThrow(TypeError);
+    expect(() => p.seek(0, 0 as never)).toThrow(TypeError);
+    // A memfd seeks anywhere: the call reaches the kernel (the dma-buf rules are asserted in the guest).
+    expect(p.seek(100, 'set')).toBe(100);
+    expect(DmaBuf.sizeOf(memfd)).toBe(4096);
   });
 });
 

@@ -1,28 +1,64 @@
 // sw_sync: software timelines from debugfs. FOR TESTS AND DEBUGGING ONLY: the kernel warns that misuse can
 // deadlock drivers waiting on these fences, and the interface is not UAPI (it needs debugfs and root).
 import { constants } from 'node:fs';
-import { FdObject } from '@zcopy/core';
-import { adoptOrClose, native as core, withErrorContext } from '@zcopy/core/internal';
+import { type FdLike, FdObject, type FdObjectOptions, fdOf } from '@zcopy/core';
+import { adoptOrClose, checkFdKind, native as core, withErrorContext } from '@zcopy/core/internal';
 import './hints.js';
 import { binding } from './native.js';
 import { checkFenceName, ownNewSyncFile, type SyncFile } from './sync-file.js';
 
 export const SW_SYNC_PATH = '/sys/kernel/debug/sync/sw_sync';
 
+// SW_SYNC_IOC_INC by 0 is a no-op on a timeline and ENOTTY on any other file: the check that an fd is one.
+function checkTimeline(fd: number): void {
+  checkFdKind(fd, 'a sw_sync timeline', () => binding.swSyncInc(fd, 0));
+}
+
 /**
  * A 32-bit counter, starting at 0, with fences on it: the fence for value v signals once the counter
  * reaches v. Each open() is a new timeline; close() signals its pending fences with ENOENT.
  */
 export class SwSyncTimeline extends FdObject {
-  private constructor(fd: number) {
-    super(fd, { owned: true });
+  private constructor(fd: number, options: FdObjectOptions) {
+    super(fd, options);
   }
 
+  /**
+   * A new timeline (each open of sw_sync is one). The file opened is checked at once: a path that is not
+   * sw_sync (e.g. /dev/null) is a WrongFdError naming what it is, and is closed again.
+   */
   static open(path: string = SW_SYNC_PATH): SwSyncTimeline {
     if (typeof path !== 'string') throw new TypeError('path must be a string');
     // ENOENT, EACCES, EPERM: the hint says where sw_sync lives (hints.ts).
     const fd = withErrorContext({ swSync: true }, () => core.open(path, constants.O_RDWR));
-    return adoptOrClose(fd, (n) => new SwSyncTimeline(n));
+    return adoptOrClose(fd, (n) => {
+      checkTimeline(n);
+      return new SwSyncTimeline(n, { owned: true });
+    });
+  }
+
+  /**
+   * Take ownership of a timeline fd from elsewhere (a parent process, SCM_RIGHTS). Checked first (WrongFdError
+   * if it is not a sw_sync timeline; the fd then stays the caller's).
+   */
+  static adopt(fd: number): SwSyncTimeline {
+    const n = fdOf(fd);
+    checkTimeline(n);
+    return new SwSyncTimeline(core.adopt(n), { owned: true });
+  }
+
+  /** Use a timeline fd someone else owns and will close. */
+  static borrow(target: FdLike): SwSyncTimeline {
+    const n = fdOf(target);
+    checkTimeline(n);
+    return new SwSyncTimeline(n, { owned: false });
+  }
+
+  /** An owned duplicate fd of the same timeline: the timeline lives on until every fd of it is closed. */
+  static dup(target: FdLike): SwSyncTimeline {
+    const n = fdOf(target);
+    checkTimeline(n);
+    return adoptOrClose(core.dup(n), (d) => new SwSyncTimeline(d, { owned: true }));
   }
 
   /**

@@ -12,7 +12,13 @@ import {
   type WaitOptions,
   waitFd,
 } from '@zcopy/core';
-import { abortReason, adoptOrClose, checkWaitOptions, native as core } from '@zcopy/core/internal';
+import {
+  abortReason,
+  adoptOrClose,
+  checkFdKind,
+  checkWaitOptions,
+  native as core,
+} from '@zcopy/core/internal';
 import { binding } from './native.js';
 import { decodeStatus, type FenceStatus, type SettledStatus } from './status.js';
 
@@ -88,6 +94,11 @@ export async function waitFence(
   }
 }
 
+// SYNC_IOC_FILE_INFO answers only on a sync_file (ENOTTY elsewhere).
+function checkSyncFile(fd: number): void {
+  checkFdKind(fd, 'a sync_file', () => binding.status(fd));
+}
+
 let construct!: (fd: number, options: FdObjectOptions) => SyncFile;
 
 export class SyncFile extends FdObject {
@@ -99,22 +110,28 @@ export class SyncFile extends FdObject {
     super(fd, options);
   }
 
-  /** Take ownership of a sync_file fd from elsewhere (a driver, SCM_RIGHTS, a parent process). */
+  /**
+   * Take ownership of a sync_file fd from elsewhere (a driver, SCM_RIGHTS, a parent process). WrongFdError
+   * (its cause the kernel's ENOTTY) for an fd that is not a sync_file, before taking it over.
+   */
   static adopt(fd: number): SyncFile {
-    fenceStatus(fd); // KernelError (ENOTTY) for an fd that is not a sync_file, before taking it over
-    return construct(core.adopt(fdOf(fd)), { owned: true });
+    const n = fdOf(fd);
+    checkSyncFile(n);
+    return construct(core.adopt(n), { owned: true });
   }
 
   /** Use a sync_file fd that someone else owns and will close. */
-  static borrow(fd: number): SyncFile {
-    fenceStatus(fd);
-    return construct(fdOf(fd), { owned: false });
+  static borrow(target: FdLike): SyncFile {
+    const n = fdOf(target);
+    checkSyncFile(n);
+    return construct(n, { owned: false });
   }
 
   /** An owned duplicate of any sync_file fd (the same fences). */
   static dup(target: FdLike): SyncFile {
-    fenceStatus(target);
-    return ownNewSyncFile(core.dup(fdOf(target)));
+    const n = fdOf(target);
+    checkSyncFile(n);
+    return ownNewSyncFile(core.dup(n));
   }
 
   /** active, signaled, or error (signalled with an errno). */

@@ -1,5 +1,5 @@
 // Host: argument checks happen before any syscall, and kernel refusals on fds every Linux has carry our hints.
-import { EventFd, KernelError } from '@zcopy/core';
+import { EventFd, KernelError, WrongFdError } from '@zcopy/core';
 import { describe, expect, it } from 'vitest';
 import {
   exportSyncFile,
@@ -23,9 +23,16 @@ describe('sync_file checks', () => {
         return x;
       }
     })();
-    expect(err).toBeInstanceOf(KernelError);
-    expect(err).toMatchObject({ code: 'ENOTTY', request: 'SYNC_IOC_FILE_INFO' });
-    expect((err as Error).message).toContain('not a sync_file');
+    expect(err).toBeInstanceOf(WrongFdError);
+    expect(err).toMatchObject({
+      code: 'ERR_ZCOPY_WRONG_FD',
+      expected: 'a sync_file',
+      target: 'anon_inode:[eventfd]',
+    });
+    expect((err as Error).message).toBe(`fd ${e.fd} is anon_inode:[eventfd], not a sync_file`);
+    // The kernel's answer to the probe is the cause.
+    expect((err as Error).cause).toBeInstanceOf(KernelError);
+    expect((err as Error).cause).toMatchObject({ code: 'ENOTTY', request: 'SYNC_IOC_FILE_INFO' });
     e.write(1); // still ours and open
     expect(e.read()).toBe(1n);
   });

@@ -1,8 +1,8 @@
 // /dev/dma_heap/<name>: the upstream successor of Android's ION. Each heap node hands out dma-bufs of its kind
 // of memory ('system': any pages; a CMA heap: physically contiguous pages from the CMA area).
 import { constants as fsConstants, readdirSync } from 'node:fs';
-import { FdObject } from '@zcopy/core';
-import { adoptOrClose, native, registerHints, withErrorContext } from '@zcopy/core/internal';
+import { charDeviceOf, type FdLike, FdObject, fdOf } from '@zcopy/core';
+import { adoptOrClose, checkCharDevice, native, registerHints, withErrorContext } from '@zcopy/core/internal';
 import { checkDmaBufName, DmaBuf } from '@zcopy/dma-buf';
 import { binding } from './native.js';
 
@@ -68,21 +68,50 @@ function checkSize(size: unknown): number {
   return size;
 }
 
+// A dma-heap is a char device of the dma_heap class; its sysfs name is the heap's name.
+function heapNameOf(fd: number, fallback?: string): string {
+  checkCharDevice(fd, 'a dma-heap', 'dma_heap');
+  return charDeviceOf(fd)?.name || fallback || 'unknown';
+}
+
 export class DmaHeap extends FdObject {
   /** The heap's name, e.g. 'system'. */
   readonly name: string;
 
-  private constructor(fd: number, name: string) {
-    super(fd, { owned: true });
+  protected constructor(fd: number, name: string, owned = true) {
+    super(fd, { owned });
     this.name = name;
   }
 
-  /** Opens /dev/dma_heap/<name>. A missing heap is a KernelError ENOENT that lists the heaps there are. */
+  /**
+   * Opens /dev/dma_heap/<name>. A missing heap is a KernelError ENOENT that lists the heaps there are; a path
+   * that is not a dma-heap (another dir's file) is a WrongFdError naming what it is, closed again.
+   */
   static open(name: string, dir = DMA_HEAP_DIR): DmaHeap {
     checkHeapName(name);
     const path = `${dir}/${name}`;
     const fd = withErrorContext({ heapDir: dir }, () => native.open(path, fsConstants.O_RDONLY));
-    return adoptOrClose(fd, (n) => new DmaHeap(n, name));
+    return adoptOrClose(fd, (n) => new DmaHeap(n, heapNameOf(n, name)));
+  }
+
+  /** Take ownership of a dma-heap fd (inherited, received); WrongFdError, the fd left alone, if it is not one. */
+  static adopt(fd: number): DmaHeap {
+    const n = fdOf(fd);
+    const name = heapNameOf(n);
+    return new DmaHeap(native.adopt(n), name);
+  }
+
+  /** Use a dma-heap fd someone else owns and will close. */
+  static borrow(target: FdLike): DmaHeap {
+    const n = fdOf(target);
+    return new DmaHeap(n, heapNameOf(n), false);
+  }
+
+  /** An owned duplicate of a dma-heap fd. */
+  static dup(target: FdLike): DmaHeap {
+    const n = fdOf(target);
+    const name = heapNameOf(n);
+    return adoptOrClose(native.dup(n), (d) => new DmaHeap(d, name));
   }
 
   /**

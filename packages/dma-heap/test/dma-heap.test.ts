@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openFdCount } from '@zcopy/core';
+import { Fd, openFdCount, WrongFdError } from '@zcopy/core';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DmaHeap, listHeaps } from '../src/index.js';
 
@@ -44,9 +44,29 @@ describe('DmaHeap.open', () => {
   });
 });
 
+// open() refuses /dev/null (WrongFdError): the stand-in is made past the check, as a subclass can.
+class StandIn extends DmaHeap {
+  static devNull(): DmaHeap {
+    return new StandIn(Fd.open('/dev/null', 0).detachFd(), 'null');
+  }
+}
+
 describe('DmaHeap.allocate', () => {
+  it('open, adopt and borrow of a device that is not a heap: WrongFdError naming it, nothing left open', () => {
+    const before = openFdCount();
+    expect(() => DmaHeap.open('null', '/dev')).toThrow(WrongFdError);
+    expect(() => DmaHeap.open('null', '/dev')).toThrow(
+      /is \/dev\/null \(char 1:3, mem\/null\), not a dma-heap/,
+    );
+    expect(openFdCount()).toBe(before);
+    using f = Fd.open('/dev/null', 0);
+    expect(() => DmaHeap.adopt(f.fd)).toThrow(WrongFdError);
+    expect(() => DmaHeap.borrow(f)).toThrow(WrongFdError);
+    expect(() => DmaHeap.dup(f)).toThrow(WrongFdError);
+  });
+
   it('checks size, access and name before the ioctl', () => {
-    using heap = DmaHeap.open('null', '/dev');
+    using heap = StandIn.devNull();
     expect(heap.name).toBe('null');
     expect(() => heap.allocate(-4096)).toThrow(RangeError);
     expect(() => heap.allocate(1.5)).toThrow(TypeError);

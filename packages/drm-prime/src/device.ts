@@ -1,7 +1,7 @@
 // DrmDevice: an owned (or borrowed) fd on a DRM card or render node, checked to be DRM when it is made.
 import { constants } from 'node:fs';
-import { type FdLike, FdObject, fdOf } from '@zcopy/core';
-import { adoptOrClose, native } from '@zcopy/core/internal';
+import { describeFd, type FdLike, FdObject, fdOf, WrongFdError } from '@zcopy/core';
+import { adoptOrClose, checkFdKind, native } from '@zcopy/core/internal';
 import type { DmaBuf } from '@zcopy/dma-buf';
 import {
   clientCapValue,
@@ -38,6 +38,15 @@ function tableFor(fd: number, fresh: boolean): HandleTable {
 
 export type { DrmVersion };
 
+// DRM_IOCTL_VERSION answers on every DRM node and ENOTTY elsewhere: the check that an fd is DRM.
+function versionOf(fd: number): DrmVersion {
+  let version: DrmVersion | undefined;
+  checkFdKind(fd, 'a DRM device', () => {
+    version = readVersion(fd);
+  });
+  return version!;
+}
+
 export class DrmDevice extends FdObject implements DrmOwner {
   /** The path it was opened from (undefined for adopted and borrowed fds). */
   readonly path: string | undefined;
@@ -61,22 +70,45 @@ export class DrmDevice extends FdObject implements DrmOwner {
 
   /**
    * Open a DRM node read-write (O_CLOEXEC). ENOENT/EACCES… are KernelErrors with `path`; a node that is not
-   * DRM fails with ENOTTY from DRM_IOCTL_VERSION and is closed again.
+   * DRM is a WrongFdError naming what it is (its cause DRM_IOCTL_VERSION's ENOTTY) and is closed again.
    */
   static open(path: string): DrmDevice {
     if (typeof path !== 'string') throw new TypeError(`path must be a string, got ${typeof path}`);
     if (path.length === 0) throw new TypeError('path must not be empty');
     return adoptOrClose(native.open(path, constants.O_RDWR), (fd) => {
-      const version = readVersion(fd);
+      const version = versionOf(fd);
       return new DrmDevice(fd, true, path, version, tableFor(fd, true));
     });
   }
 
-  /** Take ownership of a DRM fd opened elsewhere (checked with DRM_IOCTL_VERSION first; left alone if not DRM). */
+  /**
+   * Take ownership of a DRM fd opened elsewhere or received (SCM_RIGHTS). Checked with DRM_IOCTL_VERSION first:
+   * WrongFdError, and the fd left alone, if it is not DRM.
+   */
   static adopt(fd: number): DrmDevice {
     const n = fdOf(fd);
-    const version = readVersion(n);
+    const version = versionOf(n);
     return new DrmDevice(native.adopt(n), true, undefined, version, tableFor(n, false));
+  }
+
+  /**
+   * An owned duplicate fd of a DRM device. The duplicate is the same open file: GEM handles and client caps are
+   * shared with the original in the kernel, and they go away when the last fd of it closes.
+   */
+  static dup(target: FdLike): DrmDevice {
+    const n = fdOf(target);
+    const version = versionOf(n);
+    return adoptOrClose(
+      native.dup(n),
+      (d) =>
+        new DrmDevice(
+          d,
+          true,
+          target instanceof DrmDevice ? target.path : undefined,
+          version,
+          tableFor(d, true),
+        ),
+    );
   }
 
   /**
@@ -85,7 +117,7 @@ export class DrmDevice extends FdObject implements DrmOwner {
    */
   static borrow(target: FdLike): DrmDevice {
     const n = fdOf(target);
-    const version = readVersion(n);
+    const version = versionOf(n);
     const table = target instanceof DrmDevice ? target.#table : undefined;
     if (table) table.users++;
     return new DrmDevice(n, false, undefined, version, table ?? tableFor(n, false));
@@ -100,7 +132,7 @@ export class DrmDevice extends FdObject implements DrmOwner {
   node(options?: SysfsOptions): DrmNode {
     if (this.#node === undefined || options) {
       const node = describeNode(this.fd, options);
-      if (!node) throw new Error(`fd ${this.fd} is not a character device`);
+      if (!node) throw new WrongFdError(this.fd, describeFd(this.fd), 'a character device');
       if (options) return node;
       this.#node = node;
     }

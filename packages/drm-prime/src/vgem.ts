@@ -54,13 +54,21 @@ export class VgemFence implements Disposable {
     return this.#signaled;
   }
 
-  /** VGEM_FENCE_SIGNAL. KernelError ETIMEDOUT if vgem had already expired it; ClosedError once the device closed. */
+  /**
+   * VGEM_FENCE_SIGNAL. The kernel decides every refusal: KernelError ENOENT for a fence signalled already (vgem
+   * forgets a fence once signalled), ETIMEDOUT if vgem had expired it; ClosedError once the device closed.
+   */
   signal(): void {
-    if (this.#signaled) throw new Error(`vgem fence ${this.id} was signalled already`);
     const device = this.#handle.device;
     if (device.closed) throw new ClosedError('VgemFence');
+    try {
+      binding.vgemFenceSignal(device.fd, this.id, 0);
+    } catch (e) {
+      // Expired (ETIMEDOUT) or gone (ENOENT): either way it is signalled now.
+      if (e instanceof KernelError && (e.code === 'ETIMEDOUT' || e.code === 'ENOENT')) this.#signaled = true;
+      throw e;
+    }
     this.#signaled = true;
-    binding.vgemFenceSignal(device.fd, this.id, 0);
   }
 
   /** Signals the fence unless it was, so nothing waits on it for the rest of its 10 s. */
@@ -69,7 +77,7 @@ export class VgemFence implements Disposable {
     try {
       this.signal();
     } catch (e) {
-      if (!(e instanceof KernelError) || e.code !== 'ETIMEDOUT') throw e;
+      if (!(e instanceof KernelError) || (e.code !== 'ETIMEDOUT' && e.code !== 'ENOENT')) throw e;
     }
   }
 }

@@ -4,10 +4,10 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, constants, fstatSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openFdCount } from '@zcopy/core';
+import { KernelError, openFdCount } from '@zcopy/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DrmDevice, listDrmNodes } from '../src/index.js';
-import { kernelError, procFdCount } from './helpers.js';
+import { kernelError, procFdCount, wrongFd } from './helpers.js';
 
 describe('DrmDevice.open', () => {
   it('a missing node: ENOENT KernelError with the path', () => {
@@ -20,10 +20,14 @@ describe('DrmDevice.open', () => {
     expect(procFdCount()).toBe(before);
   });
 
-  it('a node that is not DRM: ENOTTY from DRM_IOCTL_VERSION, and the fd it opened is closed again', () => {
+  it('a node that is not DRM: WrongFdError (cause: ENOTTY from DRM_IOCTL_VERSION), the fd it opened closed again', () => {
     const before = procFdCount();
     const tracked = openFdCount();
-    const k = kernelError(() => DrmDevice.open('/dev/null'));
+    const w = wrongFd(() => DrmDevice.open('/dev/null'));
+    expect(w.code).toBe('ERR_ZCOPY_WRONG_FD');
+    expect(w.message).toMatch(/^fd \d+ is \/dev\/null \(char 1:3.*\), not a DRM device$/);
+    const k = w.cause as KernelError;
+    expect(k).toBeInstanceOf(KernelError);
     expect(k.code).toBe('ENOTTY');
     expect(k.syscall).toBe('ioctl');
     expect(k.request).toBe('DRM_IOCTL_VERSION');
@@ -44,8 +48,9 @@ describe('DrmDevice.open', () => {
     const fd = openSync('/dev/null', constants.O_RDONLY);
     try {
       const tracked = openFdCount();
-      expect(kernelError(() => DrmDevice.borrow(fd)).request).toBe('DRM_IOCTL_VERSION');
-      expect(kernelError(() => DrmDevice.adopt(fd)).code).toBe('ENOTTY');
+      expect((wrongFd(() => DrmDevice.borrow(fd)).cause as KernelError).request).toBe('DRM_IOCTL_VERSION');
+      expect((wrongFd(() => DrmDevice.adopt(fd)).cause as KernelError).code).toBe('ENOTTY');
+      expect(wrongFd(() => DrmDevice.dup(fd)).target).toMatch(/^\/dev\/null/);
       expect(fstatSync(fd).isCharacterDevice()).toBe(true); // still open
       expect(openFdCount()).toBe(tracked);
     } finally {

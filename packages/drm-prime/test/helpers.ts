@@ -1,7 +1,7 @@
 import { readdirSync, readlinkSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { KernelError } from '@zcopy/core';
+import { type KernelError, WrongFdError } from '@zcopy/core';
 import { expect } from 'vitest';
 
 /** Open fds of this process, as the kernel counts them. */
@@ -45,4 +45,16 @@ export async function collectGarbage(rounds = 5): Promise<void> {
     gc();
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** The WrongFdError fn throws (an fd of the wrong kind refused at open/adopt/borrow/dup). */
+export function wrongFd(fn: () => unknown): WrongFdError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e, String(e)).toBeInstanceOf(WrongFdError);
+    expect(e).toBeInstanceOf(TypeError);
+    return e as WrongFdError;
+  }
+  throw new Error('expected a WrongFdError, nothing was thrown');
 }

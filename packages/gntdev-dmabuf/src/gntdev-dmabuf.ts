@@ -7,7 +7,13 @@
 import { constants } from 'node:fs';
 import { type DmaBacking, dmaBackingFlags } from '@zcopy/balloon-dma';
 import { type FdLike, FdObject, fdOf, TimeoutError, type WaitOptions } from '@zcopy/core';
-import { checkWaitOptions, native as core, runBlocking } from '@zcopy/core/internal';
+import {
+  adoptOrClose,
+  checkCharDevice,
+  checkWaitOptions,
+  native as core,
+  runBlocking,
+} from '@zcopy/core/internal';
 import { DmaBuf } from '@zcopy/dma-buf';
 import { checkDomid, checkRefs, GNTDEV_PATH } from '@zcopy/xen';
 import { GrantDmaBuf } from './cpu-access.js';
@@ -32,6 +38,10 @@ function checkDmaBuf(dmabuf: unknown, what: string): DmaBuf {
   return dmabuf;
 }
 
+function checkGntdevFd(fd: number): void {
+  checkCharDevice(fd, 'the gntdev device (/dev/xen/gntdev)', 'misc', /^(xen!)?gntdev$/);
+}
+
 export class GntdevDmabuf extends FdObject {
   // Kept apart from FdObject's fd: onClose runs after the fd getter has started to throw.
   readonly #rawFd: number;
@@ -44,15 +54,30 @@ export class GntdevDmabuf extends FdObject {
     this.#rawFd = fd;
   }
 
-  /** Opens /dev/xen/gntdev (O_CLOEXEC). Each open file keeps its own exports and imports. */
+  /**
+   * Opens /dev/xen/gntdev (O_CLOEXEC). Each open file keeps its own exports and imports. A path that is another
+   * file is a WrongFdError, closed again.
+   */
   static open(path: string = GNTDEV_PATH): GntdevDmabuf {
     if (typeof path !== 'string') throw new TypeError('path must be a string');
-    return new GntdevDmabuf(core.open(path, constants.O_RDWR), true);
+    return adoptOrClose(core.open(path, constants.O_RDWR), (fd) => {
+      checkGntdevFd(fd);
+      return new GntdevDmabuf(fd, true);
+    });
+  }
+
+  /** Take ownership of a gntdev fd (inherited, received); WrongFdError, the fd left alone, if it is not one. */
+  static adopt(fd: number): GntdevDmabuf {
+    const n = fdOf(fd);
+    checkGntdevFd(n);
+    return new GntdevDmabuf(core.adopt(n), true);
   }
 
   /** Use a gntdev fd someone else owns (never closed here). */
   static borrow(fd: FdLike): GntdevDmabuf {
-    return new GntdevDmabuf(fdOf(fd), false);
+    const n = fdOf(fd);
+    checkGntdevFd(n);
+    return new GntdevDmabuf(n, false);
   }
 
   /**

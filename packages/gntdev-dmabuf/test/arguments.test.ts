@@ -1,13 +1,28 @@
 // Host: every wrong argument is a TypeError/RangeError before any ioctl (the fd here is /dev/null: a syscall
 // reaching it would fail with ENOTTY, which the tests would see).
 import { closeSync, openSync } from 'node:fs';
-import { KernelError } from '@zcopy/core';
+import { KernelError, WrongFdError } from '@zcopy/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EXPORT_EINVAL_TRANSLATED, NOT_AUTO_TRANSLATED } from '../src/errors.js';
 import { GntdevDmabuf } from '../src/index.js';
 
+// GntdevDmabuf.borrow refuses /dev/null (WrongFdError): the stand-in is made past the check, as a subclass can.
+class StandIn extends GntdevDmabuf {
+  static over(fd: number): GntdevDmabuf {
+    return new StandIn(fd, false);
+  }
+}
+
 const nullFd = openSync('/dev/null', 'r+');
-const dev = GntdevDmabuf.borrow(nullFd);
+const dev = StandIn.over(nullFd);
+
+describe('the wrong fd', () => {
+  it('open, adopt and borrow of /dev/null: WrongFdError naming it', () => {
+    expect(() => GntdevDmabuf.open('/dev/null')).toThrow(WrongFdError);
+    expect(() => GntdevDmabuf.borrow(nullFd)).toThrow(/is \/dev\/null .*not the gntdev device/);
+    expect(() => GntdevDmabuf.adopt(nullFd)).toThrow(expect.objectContaining({ code: 'ERR_ZCOPY_WRONG_FD' }));
+  });
+});
 afterAll(() => {
   dev.close();
   closeSync(nullFd);

@@ -4,7 +4,13 @@
 // release it. A private writable mmap is refused, so every mapping here is MAP_SHARED.
 import { constants } from 'node:fs';
 import { type FdLike, FdObject, fdOf, KernelError, Mapping, type WaitOptions } from '@zcopy/core';
-import { native as core, runBlocking, withErrorContext } from '@zcopy/core/internal';
+import {
+  adoptOrClose,
+  checkCharDevice,
+  native as core,
+  runBlocking,
+  withErrorContext,
+} from '@zcopy/core/internal';
 import { GNTDEV_PATH } from '@zcopy/xen';
 import { checkCount, checkDomids, checkNotify, checkRefs, type UnmapNotifyOptions } from './checks.js';
 import { checkSegments, type GrantCopySegment, type GrantStatus, grantStatusName } from './copy.js';
@@ -21,18 +27,35 @@ export interface MapGrantsOptions {
   access?: GrantAccess;
 }
 
+/** The check behind open/adopt/borrow: the fd is gntdev (misc device 'xen/gntdev'). */
+export function checkGntdev(fd: number): void {
+  checkCharDevice(fd, 'the gntdev device (/dev/xen/gntdev)', 'misc', /^(xen!)?gntdev$/);
+}
+
 export class GrantMapper extends FdObject {
   readonly #mappings = new Set<GrantMapping>();
 
-  /** Opens /dev/xen/gntdev (O_CLOEXEC). */
+  /** Opens /dev/xen/gntdev (O_CLOEXEC); a path that is another file is a WrongFdError, closed again. */
   static open(path: string = GNTDEV_PATH): GrantMapper {
     if (typeof path !== 'string') throw new TypeError('path must be a string');
-    return new GrantMapper(core.open(path, constants.O_RDWR), { owned: true });
+    return adoptOrClose(core.open(path, constants.O_RDWR), (fd) => {
+      checkGntdev(fd);
+      return new GrantMapper(fd, { owned: true });
+    });
+  }
+
+  /** Take ownership of a gntdev fd (inherited, received); WrongFdError, the fd left alone, if it is not one. */
+  static adopt(fd: number): GrantMapper {
+    const n = fdOf(fd);
+    checkGntdev(n);
+    return new GrantMapper(core.adopt(n), { owned: true });
   }
 
   /** Use a gntdev fd someone else owns (never closed here). */
   static borrow(fd: FdLike): GrantMapper {
-    return new GrantMapper(fdOf(fd), { owned: false });
+    const n = fdOf(fd);
+    checkGntdev(n);
+    return new GrantMapper(n, { owned: false });
   }
 
   /** Mappings of this mapper not yet unmapped. */

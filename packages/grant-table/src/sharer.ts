@@ -4,7 +4,7 @@
 // mapped by the peer: until then they count against gntalloc's limit.
 import { constants } from 'node:fs';
 import { type FdLike, FdObject, fdOf, Mapping } from '@zcopy/core';
-import { native as core, withErrorContext } from '@zcopy/core/internal';
+import { adoptOrClose, checkCharDevice, native as core, withErrorContext } from '@zcopy/core/internal';
 import { GNTALLOC_PATH } from '@zcopy/xen';
 import { checkCount, checkDomid, checkNotify, type UnmapNotifyOptions } from './checks.js';
 import { GNTALLOC_LIMIT_PATH, readLimit } from './hints.js';
@@ -17,18 +17,34 @@ export interface ShareOptions {
   writable?: boolean;
 }
 
+function checkGntalloc(fd: number): void {
+  checkCharDevice(fd, 'the gntalloc device (/dev/xen/gntalloc)', 'misc', /^(xen!)?gntalloc$/);
+}
+
 export class GrantSharer extends FdObject {
   readonly #shares = new Set<SharedGrants>();
 
-  /** Opens /dev/xen/gntalloc (O_CLOEXEC). */
+  /** Opens /dev/xen/gntalloc (O_CLOEXEC); a path that is another file is a WrongFdError, closed again. */
   static open(path: string = GNTALLOC_PATH): GrantSharer {
     if (typeof path !== 'string') throw new TypeError('path must be a string');
-    return new GrantSharer(core.open(path, constants.O_RDWR), { owned: true });
+    return adoptOrClose(core.open(path, constants.O_RDWR), (fd) => {
+      checkGntalloc(fd);
+      return new GrantSharer(fd, { owned: true });
+    });
+  }
+
+  /** Take ownership of a gntalloc fd (inherited, received); WrongFdError, the fd left alone, if it is not one. */
+  static adopt(fd: number): GrantSharer {
+    const n = fdOf(fd);
+    checkGntalloc(n);
+    return new GrantSharer(core.adopt(n), { owned: true });
   }
 
   /** Use a gntalloc fd someone else owns (never closed here). */
   static borrow(fd: FdLike): GrantSharer {
-    return new GrantSharer(fdOf(fd), { owned: false });
+    const n = fdOf(fd);
+    checkGntalloc(n);
+    return new GrantSharer(n, { owned: false });
   }
 
   /** gntalloc's limit on grants allocated at once, over all processes of this domain. */

@@ -1,8 +1,21 @@
 // Host: argument checks (TypeError/RangeError before any syscall) and errors of the wrong fd kind.
 // The gntdev/gntalloc drivers are not on this host: their behaviour is in the *.vm.test.ts files.
-import { Fd, KernelError, openFdCount } from '@zcopy/core';
+import { Fd, type FdLike, fdOf, KernelError, openFdCount, WrongFdError } from '@zcopy/core';
 import { describe, expect, it } from 'vitest';
 import { GNTST, GrantMapper, GrantSharer, grantStatusName, pageCopySegments } from '../src/index.js';
+
+// /dev/null stands in for the devices on this host: borrow() refuses it (WrongFdError), so the stand-ins are made
+// the way a subclass can, past the check.
+class MapperStandIn extends GrantMapper {
+  static over(fd: FdLike): GrantMapper {
+    return new MapperStandIn(fdOf(fd), { owned: false });
+  }
+}
+class SharerStandIn extends GrantSharer {
+  static over(fd: FdLike): GrantSharer {
+    return new SharerStandIn(fdOf(fd), { owned: false });
+  }
+}
 
 function withDevNull<T>(fn: (fd: Fd) => T): T {
   const fd = Fd.open('/dev/null', 2);
@@ -29,7 +42,7 @@ describe('GrantMapper arguments', () => {
 
   it('map() rejects bad domids, refs and access before any syscall', () => {
     withDevNull((fd) => {
-      const m = GrantMapper.borrow(fd);
+      const m = MapperStandIn.over(fd);
       expect(() => m.map(0, [])).toThrow(RangeError);
       expect(() => m.map(0, new Uint32Array(0))).toThrow(RangeError);
       expect(() => m.map(0, [1.5])).toThrow(TypeError);
@@ -48,7 +61,7 @@ describe('GrantMapper arguments', () => {
 
   it('the ioctl on a fd that is not gntdev is a KernelError naming the request', () => {
     withDevNull((fd) => {
-      const m = GrantMapper.borrow(fd);
+      const m = MapperStandIn.over(fd);
       let err: unknown;
       try {
         m.map(0, [1, 2, 3]);
@@ -64,7 +77,7 @@ describe('GrantMapper arguments', () => {
 
   it('copy() checks every segment: sides, lengths, page bounds and buffer bounds', () => {
     withDevNull((fd) => {
-      const m = GrantMapper.borrow(fd);
+      const m = MapperStandIn.over(fd);
       const buf = Buffer.alloc(4096);
       const grant = { ref: 8, domid: 0 };
       expect(() => m.copy([{ source: grant, dest: { buffer: buf }, length: 0 }])).toThrow(RangeError);
@@ -97,7 +110,7 @@ describe('GrantMapper arguments', () => {
   it('copyAsync() rejects the same way and the kernel error arrives as a rejection', async () => {
     const fd = Fd.open('/dev/null', 2);
     try {
-      const m = GrantMapper.borrow(fd);
+      const m = MapperStandIn.over(fd);
       await expect(
         m.copyAsync([{ source: { ref: 1, domid: 0 }, dest: { ref: 2, domid: 0 }, length: 0 }]),
       ).rejects.toThrow(RangeError);
@@ -113,7 +126,7 @@ describe('GrantMapper arguments', () => {
 describe('GrantSharer arguments', () => {
   it('share() rejects bad domid, count and options before any syscall', () => {
     withDevNull((fd) => {
-      const s = GrantSharer.borrow(fd);
+      const s = SharerStandIn.over(fd);
       expect(() => s.share(0, 0)).toThrow(RangeError);
       expect(() => s.share(0, 1.5)).toThrow(TypeError);
       expect(() => s.share(0x7ff0, 1)).toThrow(RangeError);
@@ -164,11 +177,37 @@ describe('no leaks on errors', () => {
   });
 });
 
+describe('the wrong fd is refused at open, adopt and borrow', () => {
+  it('/dev/null is not gntdev or gntalloc: WrongFdError naming it, and open() closes what it opened', () => {
+    const before = openFdCount();
+    for (const open of [() => GrantMapper.open('/dev/null'), () => GrantSharer.open('/dev/null')]) {
+      const e = (() => {
+        try {
+          open();
+        } catch (x) {
+          return x;
+        }
+      })() as WrongFdError;
+      expect(e).toBeInstanceOf(WrongFdError);
+      expect(e.code).toBe('ERR_ZCOPY_WRONG_FD');
+      expect(e.message).toMatch(/is \/dev\/null \(char 1:3, mem\/null\), not the (gntdev|gntalloc) device/);
+    }
+    expect(openFdCount()).toBe(before);
+    withDevNull((fd) => {
+      expect(() => GrantMapper.borrow(fd)).toThrow(WrongFdError);
+      expect(() => GrantMapper.adopt(fd.fd)).toThrow(WrongFdError);
+      expect(() => GrantSharer.borrow(fd)).toThrow(/not the gntalloc device/);
+      expect(() => GrantSharer.adopt(fd.fd)).toThrow(WrongFdError);
+      expect(fd.closed).toBe(false); // still the caller's
+    });
+  });
+});
+
 describe('copy plans', () => {
   it('prepareCopy() checks once; run() reaches the kernel each time; an empty plan is refused', async () => {
     const fd = Fd.open('/dev/null', 2);
     try {
-      const m = GrantMapper.borrow(fd);
+      const m = MapperStandIn.over(fd);
       expect(() => m.prepareCopy([])).toThrow(RangeError);
       expect(() =>
         m.prepareCopy([{ source: { ref: 1, domid: 0 }, dest: { buffer: new Uint8Array(4) }, length: 8 }]),

@@ -2,7 +2,14 @@
 // references to the pages, so the memfd may be closed afterwards; writes through either side are seen by both.
 import { constants as fsConstants, fstatSync } from 'node:fs';
 import { type FdLike, FdObject, fdOf, Memfd } from '@zcopy/core';
-import { adoptOrClose, type HintInput, native, registerHints, withErrorContext } from '@zcopy/core/internal';
+import {
+  adoptOrClose,
+  checkCharDevice,
+  type HintInput,
+  native,
+  registerHints,
+  withErrorContext,
+} from '@zcopy/core/internal';
 import { checkDmaBufName, DmaBuf } from '@zcopy/dma-buf';
 import { explainEinval, type ResolvedRange } from './diagnose.js';
 import { binding } from './native.js';
@@ -67,13 +74,41 @@ function checkOptions(options: UdmabufOptions): string | undefined {
   return options.name === undefined ? undefined : checkDmaBufName(options.name);
 }
 
+// The misc device sysfs calls 'udmabuf': anything else (e.g. /dev/null) is refused when it is opened or adopted.
+function checkUdmabuf(fd: number): void {
+  checkCharDevice(fd, 'the udmabuf device', 'misc', 'udmabuf');
+}
+
 /** An open /dev/udmabuf. Keep one for many buffers; each buffer outlives it. */
 export class UdmabufDevice extends FdObject {
+  /** Opens the udmabuf device (O_CLOEXEC); a path that is some other file is a WrongFdError, closed again. */
   static open(path = UDMABUF_DEVICE): UdmabufDevice {
-    return adoptOrClose(
-      native.open(path, fsConstants.O_RDWR),
-      (fd) => new UdmabufDevice(fd, { owned: true }),
-    );
+    if (typeof path !== 'string') throw new TypeError('path must be a string');
+    return adoptOrClose(native.open(path, fsConstants.O_RDWR), (fd) => {
+      checkUdmabuf(fd);
+      return new UdmabufDevice(fd, { owned: true });
+    });
+  }
+
+  /** Take ownership of a /dev/udmabuf fd (inherited, received); WrongFdError, the fd left alone, if it is not one. */
+  static adopt(fd: number): UdmabufDevice {
+    const n = fdOf(fd);
+    checkUdmabuf(n);
+    return new UdmabufDevice(native.adopt(n), { owned: true });
+  }
+
+  /** Use a /dev/udmabuf fd someone else owns and will close. */
+  static borrow(target: FdLike): UdmabufDevice {
+    const n = fdOf(target);
+    checkUdmabuf(n);
+    return new UdmabufDevice(n, { owned: false });
+  }
+
+  /** An owned duplicate of a /dev/udmabuf fd. */
+  static dup(target: FdLike): UdmabufDevice {
+    const n = fdOf(target);
+    checkUdmabuf(n);
+    return adoptOrClose(native.dup(n), (d) => new UdmabufDevice(d, { owned: true }));
   }
 
   /** A dma-buf over [offset, offset + size) of `memfd` (UDMABUF_CREATE). */

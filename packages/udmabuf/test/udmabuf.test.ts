@@ -1,6 +1,6 @@
 // Host: argument rules only (this host has no /dev/udmabuf). /dev/null stands in for the device: a call whose
 // arguments pass the checks reaches the kernel and fails there with ENOTTY, one that does not never gets there.
-import { KernelError, Memfd, openFdCount } from '@zcopy/core';
+import { Fd, KernelError, Memfd, openFdCount, WrongFdError } from '@zcopy/core';
 import { PAGE_SIZE } from '@zcopy/dma-buf';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSealedMemfd, UdmabufDevice } from '../src/index.js';
@@ -13,6 +13,15 @@ afterEach(() => {
   expect(openFdCount()).toBe(fdsBefore);
 });
 
+// open('/dev/null') is refused (WrongFdError): the stand-in is made past the check, as a subclass can. It owns
+// its own /dev/null fd.
+class StandIn extends UdmabufDevice {
+  static devNull(): UdmabufDevice {
+    const fd = Fd.open('/dev/null', 2);
+    return new StandIn(fd.detachFd(), { owned: true });
+  }
+}
+
 const reachedKernel = (request: string) =>
   expect.objectContaining({ name: 'KernelError', code: 'ENOTTY', request });
 
@@ -23,8 +32,20 @@ describe('UdmabufDevice', () => {
     );
   });
 
+  it('open, adopt, borrow and dup of a file that is not udmabuf: WrongFdError naming it, nothing left open', () => {
+    expect(() => UdmabufDevice.open('/dev/null')).toThrow(WrongFdError);
+    expect(() => UdmabufDevice.open('/dev/null')).toThrow(
+      /^fd \d+ is \/dev\/null \(char 1:3, mem\/null\), not the udmabuf device$/,
+    );
+    using m = Memfd.create('not-udmabuf');
+    expect(() => UdmabufDevice.adopt(m.fd)).toThrow(/is \/memfd:not-udmabuf.*not the udmabuf device/);
+    expect(() => UdmabufDevice.borrow(m)).toThrow(WrongFdError);
+    expect(() => UdmabufDevice.dup(m)).toThrow(WrongFdError);
+    expect(m.size).toBe(0); // still open
+  });
+
   it('create checks its arguments before the ioctl', () => {
-    using dev = UdmabufDevice.open('/dev/null');
+    using dev = StandIn.devNull();
     using memfd = createSealedMemfd(2 * PAGE_SIZE);
     expect(() => dev.create('3' as unknown as number)).toThrow(TypeError);
     expect(() => dev.create(memfd, { offset: -PAGE_SIZE })).toThrow(RangeError);
@@ -36,7 +57,7 @@ describe('UdmabufDevice', () => {
   });
 
   it('createList checks every range before the ioctl', () => {
-    using dev = UdmabufDevice.open('/dev/null');
+    using dev = StandIn.devNull();
     using memfd = createSealedMemfd(PAGE_SIZE);
     expect(() => dev.createList('x' as unknown as [])).toThrow(TypeError);
     expect(() => dev.createList([null as unknown as { memfd: number }])).toThrow(TypeError);
@@ -49,7 +70,7 @@ describe('UdmabufDevice', () => {
   });
 
   it('allocate checks size and name before making a memfd', () => {
-    using dev = UdmabufDevice.open('/dev/null');
+    using dev = StandIn.devNull();
     expect(() => dev.allocate(-1)).toThrow(RangeError);
     expect(() => dev.allocate('4096' as unknown as number)).toThrow(TypeError);
     expect(() => dev.allocate(PAGE_SIZE, { name: 'x'.repeat(40) })).toThrow(RangeError);
@@ -67,7 +88,7 @@ describe('createSealedMemfd', () => {
   });
 
   it('a plain memfd without sealing is still accepted as an argument (the kernel judges it)', () => {
-    using dev = UdmabufDevice.open('/dev/null');
+    using dev = StandIn.devNull();
     using plain = Memfd.create('plain', { size: PAGE_SIZE, allowSealing: false });
     expect(() => dev.create(plain)).toThrow(reachedKernel('UDMABUF_CREATE'));
   });

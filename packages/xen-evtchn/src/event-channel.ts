@@ -6,6 +6,8 @@ import { constants } from 'node:fs';
 import { ClosedError, type FdLike, FdObject, fdOf, KernelError, type WaitOptions } from '@zcopy/core';
 import {
   abortReason,
+  adoptOrClose,
+  checkCharDevice,
   checkWaitOptions,
   closableOf,
   native as core,
@@ -39,6 +41,10 @@ export interface EventChannelOptions {
   autoUnmask?: boolean;
 }
 
+function checkEvtchn(fd: number): void {
+  checkCharDevice(fd, 'the evtchn device (/dev/xen/evtchn)', 'misc', /^(xen!)?evtchn$/);
+}
+
 export class EventChannel extends FdObject {
   readonly #ports = new Set<number>();
   readonly #pending = new Set<number>();
@@ -60,9 +66,9 @@ export class EventChannel extends FdObject {
     if (typeof path !== 'string') throw new TypeError('path must be a string');
     // The kernel's rule: a guest domain, never dom0.
     if (options.restrictDomid !== undefined) checkDomid(options.restrictDomid, 'restrictDomid', { min: 1 });
-    const ch = new EventChannel(core.open(path, constants.O_RDWR | constants.O_NONBLOCK), {
-      owned: true,
-      autoUnmask: options.autoUnmask,
+    const ch = adoptOrClose(core.open(path, constants.O_RDWR | constants.O_NONBLOCK), (fd) => {
+      checkEvtchn(fd);
+      return new EventChannel(fd, { owned: true, autoUnmask: options.autoUnmask });
     });
     try {
       if (options.restrictDomid !== undefined) ch.restrictDomid(options.restrictDomid);
@@ -73,12 +79,24 @@ export class EventChannel extends FdObject {
     return ch;
   }
 
-  /** Use an evtchn fd someone else owns (it must be O_NONBLOCK; never closed here). */
+  /** Use an evtchn fd someone else owns (it must be O_NONBLOCK; never closed here). WrongFdError if not evtchn. */
   static borrow(fd: FdLike, options: { autoUnmask?: boolean } = {}): EventChannel {
-    return new EventChannel(fdOf(fd), { owned: false, autoUnmask: options.autoUnmask });
+    const n = fdOf(fd);
+    checkEvtchn(n);
+    return new EventChannel(n, { owned: false, autoUnmask: options.autoUnmask });
   }
 
-  private constructor(fd: number, options: { owned: boolean; autoUnmask: boolean | undefined }) {
+  /**
+   * Take ownership of an evtchn fd (inherited, received; it must be O_NONBLOCK). WrongFdError, the fd left alone,
+   * if it is not evtchn. Ports bound through it before are not known to this object.
+   */
+  static adopt(fd: number, options: { autoUnmask?: boolean } = {}): EventChannel {
+    const n = fdOf(fd);
+    checkEvtchn(n);
+    return new EventChannel(core.adopt(n), { owned: true, autoUnmask: options.autoUnmask });
+  }
+
+  protected constructor(fd: number, options: { owned: boolean; autoUnmask: boolean | undefined }) {
     super(fd, { owned: options.owned });
     if (options.autoUnmask !== undefined && typeof options.autoUnmask !== 'boolean')
       throw new TypeError('autoUnmask must be a boolean');

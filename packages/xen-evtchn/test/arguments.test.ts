@@ -1,23 +1,47 @@
 // Host: argument checks and the delivery machinery's bookkeeping. /dev/xen/evtchn is not on this host:
 // event delivery between domains is in the *.vm.test.ts files.
-import { activePollers, ClosedError, EventFd, Fd, KernelError, TimeoutError } from '@zcopy/core';
+import {
+  activePollers,
+  ClosedError,
+  EventFd,
+  Fd,
+  type FdLike,
+  fdOf,
+  KernelError,
+  TimeoutError,
+  WrongFdError,
+} from '@zcopy/core';
 import { describe, expect, it } from 'vitest';
 import { EventChannel } from '../src/index.js';
 
+// borrow() refuses anything but evtchn (WrongFdError): the stand-ins are made past the check, as a subclass can.
+class StandIn extends EventChannel {
+  static over(fd: FdLike, options: { autoUnmask?: boolean } = {}): EventChannel {
+    return new StandIn(fdOf(fd), { owned: false, autoUnmask: options.autoUnmask });
+  }
+}
+
 function borrowDevNull(): { ch: EventChannel; fd: Fd } {
   const fd = Fd.open('/dev/null', 2);
-  return { ch: EventChannel.borrow(fd), fd };
+  return { ch: StandIn.over(fd), fd };
 }
 
 // Stand-in for the device on this host: a non-blocking eventfd reads as 8 bytes, i.e. two u32 "ports" (low word
 // first), and polls readable while its counter is non-zero. With autoUnmask off nothing is written back.
 function fakeDevice(): { ch: EventChannel; efd: EventFd; fire(a: number, b: number): void } {
   const efd = EventFd.create(0);
-  const ch = EventChannel.borrow(efd, { autoUnmask: false });
+  const ch = StandIn.over(efd, { autoUnmask: false });
   return { ch, efd, fire: (a, b) => efd.write((BigInt(b) << 32n) | BigInt(a)) };
 }
 
 describe('EventChannel arguments', () => {
+  it('open, adopt and borrow of a file that is not evtchn: WrongFdError naming it', () => {
+    expect(() => EventChannel.open({ path: '/dev/null' })).toThrow(WrongFdError);
+    using e = EventFd.create();
+    expect(() => EventChannel.borrow(e)).toThrow(/is anon_inode:\[eventfd\], not the evtchn device/);
+    expect(() => EventChannel.adopt(e.fd)).toThrow(expect.objectContaining({ code: 'ERR_ZCOPY_WRONG_FD' }));
+  });
+
   it('open() of a missing device is a KernelError with the path; bad options are TypeErrors', () => {
     expect(() => EventChannel.open({ path: '/nonexistent/evtchn' })).toThrow(
       expect.objectContaining({ code: 'ENOENT', path: '/nonexistent/evtchn' }),
