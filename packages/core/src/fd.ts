@@ -3,7 +3,7 @@
 // safety net: an owned object collected without close() gets its fd closed and a process warning naming its type.
 
 import { type Closable, CloseNotifier } from './closer.js';
-import { ClosedError } from './errors.js';
+import { ClosedError, ZcopyError } from './errors.js';
 import { native } from './native.js';
 
 /** Anything that stands for an fd: a number (borrowed by the callee) or an object with an `fd`. */
@@ -98,7 +98,8 @@ export abstract class FdObject implements Disposable {
     const fd = this.fd;
     if (!this.owned)
       throw new TypeError(`${this.constructor.name} borrows fd ${fd}: there is nothing to detach`);
-    if (this.#pins > 0) throw new Error(`${this.constructor.name} has calls in flight on fd ${fd}`);
+    if (this.#pins > 0)
+      throw new ZcopyError('ERR_ZCOPY_BUSY', `${this.constructor.name} has calls in flight on fd ${fd}`);
     native.release(fd);
     leaks.unregister(this.#token);
     this.#closed = true;

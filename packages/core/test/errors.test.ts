@@ -1,7 +1,18 @@
 import { constants } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ClosedError, errnoName, errnoNumber, Fd, KernelError, Memfd } from '../src/index.js';
-import { registerHints, withErrorContext } from '../src/internal.js';
+import {
+  ClosedError,
+  charDeviceOf,
+  describeFd,
+  errnoName,
+  errnoNumber,
+  Fd,
+  KernelError,
+  Memfd,
+  WrongFdError,
+  ZcopyError,
+} from '../src/index.js';
+import { pin, registerHints, withErrorContext } from '../src/internal.js';
 
 describe('KernelError from real failing syscalls', () => {
   it('open of a missing device node: ENOENT with path and syscall', () => {
@@ -129,5 +140,66 @@ describe('across copies of @zcopy/core', () => {
     expect(errnoName(77)).toBe('EBADFD');
     expect(new KernelError({ errno: 77, syscall: 'ioctl' }).code).toBe('EBADFD');
     expect(errnoNumber('EBADFD')).toBe(77);
+  });
+});
+
+describe('every failure has a class and a code', () => {
+  it('ZcopyError: a code, a message, a cause, and instanceof across module copies (branded)', () => {
+    const e = new ZcopyError('ERR_ZCOPY_TEST', 'what happened', { cause: 1 });
+    expect(e).toBeInstanceOf(Error);
+    expect(e).toBeInstanceOf(ZcopyError);
+    expect(e).toMatchObject({
+      name: 'ZcopyError',
+      code: 'ERR_ZCOPY_TEST',
+      message: 'what happened',
+      cause: 1,
+    });
+    expect({ [Symbol.for('zcopy.ZcopyError')]: true }).toBeInstanceOf(ZcopyError);
+    expect(new Error('x')).not.toBeInstanceOf(ZcopyError);
+  });
+
+  it('WrongFdError: a TypeError with fd, target, expected and the code ERR_ZCOPY_WRONG_FD', () => {
+    const e = new WrongFdError(7, '/dev/null', 'a sw_sync timeline');
+    expect(e).toBeInstanceOf(TypeError);
+    expect(e).toBeInstanceOf(WrongFdError);
+    expect(e).toMatchObject({
+      code: 'ERR_ZCOPY_WRONG_FD',
+      fd: 7,
+      target: '/dev/null',
+      expected: 'a sw_sync timeline',
+    });
+    expect(e.message).toBe('fd 7 is /dev/null, not a sw_sync timeline');
+    expect(new TypeError('x')).not.toBeInstanceOf(WrongFdError);
+  });
+
+  it('detachFd while a blocking call holds the fd: ZcopyError ERR_ZCOPY_BUSY, the object left as it was', () => {
+    using m = Memfd.create('busy');
+    const unpin = pin(m);
+    expect(() => m.detachFd()).toThrow(
+      expect.objectContaining({ name: 'ZcopyError', code: 'ERR_ZCOPY_BUSY' }),
+    );
+    expect(m.closed).toBe(false);
+    unpin();
+    const fd = m.detachFd();
+    Fd.adopt(fd).close();
+  });
+
+  it('a borrowed object has nothing to detach: TypeError', () => {
+    using m = Memfd.create('owner');
+    using b = Memfd.borrow(m);
+    expect(() => b.detachFd()).toThrow(TypeError);
+  });
+
+  it("describeFd says what an fd is; charDeviceOf reads a device node's numbers and sysfs name", () => {
+    using n = Fd.open('/dev/null', 0);
+    expect(describeFd(n.fd)).toMatch(/^\/dev\/null \(char 1:3(, mem\/null)?\)$/);
+    expect(charDeviceOf(n.fd)).toMatchObject({ major: 1, minor: 3 });
+    using m = Memfd.create('described');
+    expect(describeFd(m.fd)).toBe('/memfd:described (deleted)');
+    expect(charDeviceOf(m.fd)).toBeUndefined();
+    const fd = m.fd;
+    m.close();
+    expect(describeFd(fd)).toBe(`fd ${fd} (not open)`);
+    expect(() => charDeviceOf(fd)).toThrow(expect.objectContaining({ name: 'KernelError', code: 'EBADF' }));
   });
 });

@@ -122,16 +122,16 @@ export class DmaBuf extends FdObject {
     checkFdKind(n, 'a dma-buf', () => binding.isDmaBuf(n));
   }
 
+  /** The size of any dma-buf fd: lseek(fd, 0, SEEK_END), the one way the kernel tells it. */
+  static sizeOf(target: FdLike): number {
+    return withErrorContext({ hint: seekHint }, () => binding.size(fdOf(target)));
+  }
+
   /** An owned duplicate fd (F_DUPFD_CLOEXEC) of any dma-buf fd (WrongFdError if it is not one). */
   static dup(target: FdLike): DmaBuf {
     const n = fdOf(target);
     DmaBuf.#checkIsDmaBuf(n);
     return adoptOrClose(native.dup(n), (d) => new DmaBuf(d, { owned: true }));
-  }
-
-  /** The size of any dma-buf fd: lseek(fd, 0, SEEK_END), the one way the kernel tells it. */
-  static sizeOf(target: FdLike): number {
-    return withErrorContext({ hint: seekHint }, () => binding.size(fdOf(target)));
   }
 
   /** An owned duplicate fd (F_DUPFD_CLOEXEC) of the same buffer, e.g. to hand to another owner. */

@@ -1,7 +1,7 @@
 // /proc/self/fdinfo/<fd> of a dma-buf: the generic lines (pos, flags, mnt_id, ino) and the ones
 // dma_buf_show_fdinfo adds (size, count, exp_name, and name once one was set).
 import { readFileSync } from 'node:fs';
-import { KernelError } from '@zcopy/core';
+import { KernelError, ZcopyError } from '@zcopy/core';
 
 export interface DmaBufInfo {
   /** Bytes, as the kernel reports them. */
@@ -31,7 +31,8 @@ export function parseFdinfo(text: string): Map<string, string> {
 function int(fields: Map<string, string>, key: string, radix = 10): number {
   const raw = fields.get(key);
   const n = raw === undefined ? Number.NaN : Number.parseInt(raw, radix);
-  if (!Number.isSafeInteger(n)) throw new Error(`fdinfo has no usable '${key}' line (got ${raw})`);
+  if (!Number.isSafeInteger(n))
+    throw new ZcopyError('ERR_ZCOPY_FDINFO', `fdinfo has no usable '${key}' line (got ${raw})`);
   return n;
 }
 

@@ -24,5 +24,8 @@ describe('fdinfo', () => {
   it('refuses fdinfo without exp_name (not a dma-buf) or with a broken number', () => {
     expect(() => toDmaBufInfo(parseFdinfo('pos:\t0\nflags:\t02\nino:\t5\n'))).toThrow(TypeError);
     expect(() => toDmaBufInfo(parseFdinfo(sample.replace('size:\t8192', 'size:\tx')))).toThrow(/size/);
+    expect(() => toDmaBufInfo(parseFdinfo(sample.replace('size:\t8192', 'size:\tx')))).toThrow(
+      expect.objectContaining({ name: 'ZcopyError', code: 'ERR_ZCOPY_FDINFO' }),
+    );
   });
 });

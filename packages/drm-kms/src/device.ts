@@ -1,6 +1,6 @@
 // KmsDevice: a DRM card opened for atomic modesetting (universal planes, atomic, writeback connectors), owning or
 // borrowing a @zcopy/drm-prime DrmDevice. Reads the pipeline, makes framebuffers and blobs, commits.
-import { FdObject, type WaitOptions } from '@zcopy/core';
+import { FdObject, type WaitOptions, ZcopyError } from '@zcopy/core';
 import { onceClosed } from '@zcopy/core/internal';
 import { DrmDevice, listDrmNodes } from '@zcopy/drm-prime';
 import { type AtomicHost, AtomicRequest, type KmsObjectRef, objectId } from './atomic.js';
@@ -100,7 +100,8 @@ export class KmsDevice extends FdObject implements KmsObjectOwner, AtomicHost, W
       const found = listDrmNodes()
         .filter((n) => n.type === 'primary')
         .map((n) => `${n.path} (${n.driver?.name ?? n.error?.code ?? '?'})`);
-      throw new Error(
+      throw new ZcopyError(
+        'ERR_ZCOPY_NO_DEVICE',
         `no DRM card driven by ${driver}: ${found.length ? `found ${found.join(', ')}` : 'no card nodes in /dev/dri'}` +
           (driver === 'vkms' ? ' (load it with `modprobe vkms`)' : ''),
       );
@@ -166,7 +167,7 @@ export class KmsDevice extends FdObject implements KmsObjectOwner, AtomicHost, W
   primaryPlane(crtc: KmsObjectRef): Plane {
     const id = objectId(crtc, 'crtc');
     const plane = this.planes().find((p) => p.type === 'primary' && p.possibleCrtcs.includes(id));
-    if (!plane) throw new Error(`no primary plane can feed CRTC ${id}`);
+    if (!plane) throw new ZcopyError('ERR_ZCOPY_NO_PLANE', `no primary plane can feed CRTC ${id}`);
     return plane;
   }
 
@@ -190,19 +191,24 @@ export class KmsDevice extends FdObject implements KmsObjectOwner, AtomicHost, W
             typeof want === 'string' ? c.name === want : c.id === objectId(want, 'connector'),
           );
     if (!connector)
-      throw new Error(
+      throw new ZcopyError(
+        'ERR_ZCOPY_NO_CONNECTOR',
         want === undefined
           ? `no connected display connector with modes (${connectors.map((c) => `${c.name}: ${c.status}`).join(', ')})`
           : `no connector ${String(typeof want === 'object' ? want.id : want)}`,
       );
     const mode = preferredMode(connector.modes);
-    if (!mode) throw new Error(`connector ${connector.name} offers no modes (is this fd the DRM master?)`);
+    if (!mode)
+      throw new ZcopyError(
+        'ERR_ZCOPY_NO_MODE',
+        `connector ${connector.name} offers no modes (is this fd the DRM master?)`,
+      );
     const planes = this.planes();
     for (const crtcId of connector.possibleCrtcs) {
       const plane = planes.find((p) => p.type === 'primary' && p.possibleCrtcs.includes(crtcId));
       if (plane) return { connector, crtc: this.crtc(crtcId), plane, mode };
     }
-    throw new Error(`no CRTC with a primary plane can feed ${connector.name}`);
+    throw new ZcopyError('ERR_ZCOPY_NO_CRTC', `no CRTC with a primary plane can feed ${connector.name}`);
   }
 
   /** Every property of a KMS object (CRTC, connector, plane…) with its current value, by name. */

@@ -1,5 +1,6 @@
 // Pixel formats: fourcc codes (the numbers from drm_fourcc.h, compiled into the addon) and the plane layout
 // of the common ones, which framebuffer checks and capture buffers need.
+import { ZcopyError } from '@zcopy/core';
 import { binding } from './native.js';
 
 /** 'XR24' → DRM_FORMAT_XRGB8888: four ASCII characters, little-endian, as drm_fourcc.h's fourcc_code(). */
@@ -52,7 +53,8 @@ export const Format: Readonly<Record<FormatName, number>> = Object.freeze(
   Object.fromEntries(
     formatNames.map((n) => {
       const v = binding.formats[n];
-      if (typeof v !== 'number') throw new Error(`zcopy_drm_kms was built without DRM_FORMAT_${n}`);
+      if (typeof v !== 'number')
+        throw new ZcopyError('ERR_ZCOPY_UNSUPPORTED', `zcopy_drm_kms was built without DRM_FORMAT_${n}`);
       return [n, v];
     }),
   ) as Record<FormatName, number>,

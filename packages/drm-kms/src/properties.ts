@@ -1,5 +1,6 @@
 // KMS properties: an object's (id, value) pairs by name, each property's metadata (kind, range, enum names),
 // and property blobs (read, create, destroy).
+import { ZcopyError } from '@zcopy/core';
 import { registerHints } from '@zcopy/core/internal';
 import { binding, type RawProperty } from './native.js';
 import { KmsObject, type KmsObjectOwner } from './owned.js';
@@ -57,7 +58,7 @@ function kindOf(flags: number): PropertyKind {
   const ext = flags & F.EXTENDED_TYPE;
   if (ext === F.OBJECT) return 'object';
   if (ext === F.SIGNED_RANGE) return 'signed-range';
-  throw new Error(`unknown KMS property type (flags 0x${flags.toString(16)})`);
+  throw new ZcopyError('ERR_ZCOPY_UNSUPPORTED', `unknown KMS property type (flags 0x${flags.toString(16)})`);
 }
 
 export function decodeProperty(raw: RawProperty): PropertyInfo {

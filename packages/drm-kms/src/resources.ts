@@ -1,4 +1,5 @@
 // The display pipeline as plain objects: connectors (with modes), encoders, CRTCs and planes, ids cross-linked.
+import { ZcopyError } from '@zcopy/core';
 import { registerHints } from '@zcopy/core/internal';
 import type { DrmMode } from './modes.js';
 import { binding, type RawResources } from './native.js';
@@ -161,7 +162,10 @@ export function readPlane(fd: number, id: number, crtcIds: readonly number[], pr
   const p = binding.getPlane(fd, id);
   const type = props.read(fd, id, binding.objectTypes.PLANE).get('type')?.enumName?.toLowerCase();
   if (type !== 'primary' && type !== 'overlay' && type !== 'cursor')
-    throw new Error(`plane ${id} has no "type" property (is DRM_CLIENT_CAP_UNIVERSAL_PLANES set?)`);
+    throw new ZcopyError(
+      'ERR_ZCOPY_NO_PROPERTY',
+      `plane ${id} has no "type" property (is DRM_CLIENT_CAP_UNIVERSAL_PLANES set?)`,
+    );
   return {
     id: p.id,
     type,

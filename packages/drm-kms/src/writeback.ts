@@ -1,6 +1,6 @@
 // Writeback capture: a writeback connector on the CRTC, WRITEBACK_FB_ID set to a framebuffer and an out-fence
 // (a sync_file the kernel signals once the frame is written), awaited without blocking the loop.
-import { KernelError, type WaitOptions } from '@zcopy/core';
+import { KernelError, type WaitOptions, ZcopyError } from '@zcopy/core';
 import { checkWaitOptions } from '@zcopy/core/internal';
 import type { SyncFile } from '@zcopy/dma-fence';
 import type { KmsObjectRef } from './atomic.js';
@@ -82,7 +82,11 @@ export class WritebackCapture implements Disposable {
       (status) => {
         fence.close();
         if (status.state === 'error')
-          throw new Error(`writeback on connector ${connectorId} failed: its fence signalled ${status.code}`);
+          throw new ZcopyError(
+            'ERR_ZCOPY_WRITEBACK_FAILED',
+            `writeback on connector ${connectorId} failed: its fence signalled ${status.code}`,
+            { cause: new KernelError({ errno: status.errno, syscall: 'writeback' }) },
+          );
       },
       (e) => {
         fence.close();
@@ -119,7 +123,11 @@ function writebackConnector(kms: WritebackHost, crtcId: number, ref: KmsObjectRe
     return c;
   }
   const c = kms.connectors().find((x) => x.writeback && x.possibleCrtcs.includes(crtcId));
-  if (!c) throw new Error(`no writeback connector can capture CRTC ${crtcId} on this device`);
+  if (!c)
+    throw new ZcopyError(
+      'ERR_ZCOPY_NO_WRITEBACK',
+      `no writeback connector can capture CRTC ${crtcId} on this device`,
+    );
   return c;
 }
 
@@ -193,7 +201,7 @@ export async function startWriteback(
     throw new KernelError({ errno: e.errno, syscall: e.syscall, request: e.request, hint });
   }
   const fence = fences[0];
-  if (!fence) throw new Error('the kernel made no writeback out-fence');
+  if (!fence) throw new ZcopyError('ERR_ZCOPY_NO_FENCE', 'the kernel made no writeback out-fence');
   const detached = detachOthers ? conflicts.map((c) => c.id) : [];
   return new WritebackCapture(kms, fence, wb.id, crtcId, detached, wait);
 }
@@ -207,7 +215,8 @@ export async function capture(
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
   const format = formatNumber(options.format ?? 'XRGB8888');
   const mode = kms.crtc(crtcId).mode;
-  if (!mode) throw new Error(`CRTC ${crtcId} is off: set a mode before capturing it`);
+  if (!mode)
+    throw new ZcopyError('ERR_ZCOPY_CRTC_OFF', `CRTC ${crtcId} is off: set a mode before capturing it`);
   const restore = options.restore ?? true;
   if (typeof restore !== 'boolean') throw new TypeError('restore must be a boolean');
   using fb = kms.createFramebuffer({ width: mode.hdisplay, height: mode.vdisplay, format });

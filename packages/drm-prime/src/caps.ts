@@ -1,5 +1,5 @@
 // DRM capabilities: names ↔ the UAPI header's numbers, argument checks, and what the kernel's errnos mean.
-import { KernelError } from '@zcopy/core';
+import { KernelError, ZcopyError } from '@zcopy/core';
 import { registerHints } from '@zcopy/core/internal';
 import { binding } from './native.js';
 
@@ -51,7 +51,8 @@ function pick<K extends string>(table: Record<string, number>, names: readonly K
   const out = {} as Record<K, number>;
   for (const n of names) {
     const v = table[n];
-    if (typeof v !== 'number') throw new Error(`zcopy_drm_prime was built without DRM_CAP ${n}`);
+    if (typeof v !== 'number')
+      throw new ZcopyError('ERR_ZCOPY_UNSUPPORTED', `zcopy_drm_prime was built without DRM_CAP ${n}`);
     out[n] = v;
   }
   return out;

@@ -4,7 +4,7 @@
 // (core) reads while a request is outstanding or someone waits on a watch, and stops otherwise, so an idle
 // connection never holds the event loop open; messages that arrive meanwhile wait in the kernel.
 // The client API (paths, watches, transactions) is xenstore.ts.
-import { ClosedError, type FdObject, type WaitOptions, waitWritable } from '@zcopy/core';
+import { ClosedError, type FdObject, type WaitOptions, waitWritable, ZcopyError } from '@zcopy/core';
 import { CloseNotifier, checkWaitOptions, Pump, type Waiter, waitFor } from '@zcopy/core/internal';
 import { XenStoreError } from './errors.js';
 import { binding, type XsType } from './native.js';
@@ -173,7 +173,9 @@ export class XsConnection {
       const n = binding.readSome(this.fd.fd, buf);
       if (n === -EAGAIN) break;
       if (n === 0) {
-        this.#fail(new Error('xenstore: the connection was closed by the other end'));
+        this.#fail(
+          new ZcopyError('ERR_ZCOPY_PEER_CLOSED', 'xenstore: the connection was closed by the other end'),
+        );
         return;
       }
       this.#reader.push(Buffer.from(buf.subarray(0, n)));
@@ -204,7 +206,12 @@ export class XsConnection {
       return;
     }
     if (msg.type !== types[p.type]) {
-      p.reject(new Error(`xenstore protocol error: ${p.type} answered with ${typeName(msg.type)}`));
+      p.reject(
+        new ZcopyError(
+          'ERR_ZCOPY_XENSTORE_PROTOCOL',
+          `xenstore protocol error: ${p.type} answered with ${typeName(msg.type)}`,
+        ),
+      );
       return;
     }
     p.resolve(msg);

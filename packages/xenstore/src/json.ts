@@ -1,7 +1,7 @@
 // JSON messages through xenstore between domains: a value bigger than one xenstore entry is split into parts
 // (<key>-0, <key>-1, … : node names allow only letters, digits and -/_@) written first, then announced by
 // {"parts": n} at <key> itself, so a reader that sees <key> can read everything it needs.
-import { TimeoutError } from '@zcopy/core';
+import { TimeoutError, ZcopyError } from '@zcopy/core';
 import { abortReason, checkWaitOptions } from '@zcopy/core/internal';
 import type { XenStore } from './xenstore.js';
 
@@ -120,7 +120,8 @@ export class JsonChannel {
     const r = await this.receive<JsonReply<T>>(key, timeoutMs);
     if (!r.ok) {
       const e = r.error;
-      throw new Error(
+      throw new ZcopyError(
+        'ERR_ZCOPY_PEER_FAILED',
         `${this.peer} failed '${key}': ${e?.name ?? 'Error'}${e?.code ? ` ${e.code}` : ''}: ${e?.message}`,
       );
     }

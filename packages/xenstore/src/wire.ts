@@ -1,6 +1,7 @@
 // The xenstore wire protocol (struct xsd_sockmsg + payload), the same over the xenstored socket and
 // /dev/xen/xenbus: a 16-byte header { type, req_id, tx_id, len } (host byte order) and `len` payload bytes,
 // mostly NUL-terminated strings. Pure functions: no I/O here.
+import { ZcopyError } from '@zcopy/core';
 import { binding, type XsType } from './native.js';
 
 const { HEADER_SIZE, XENSTORE_PAYLOAD_MAX, XENSTORE_ABS_PATH_MAX, XENSTORE_REL_PATH_MAX } = binding.constants;
@@ -59,7 +60,8 @@ export class MessageReader {
       this.#chunks = [all];
       const len = all.readUInt32LE(12);
       if (len > XENSTORE_PAYLOAD_MAX)
-        throw new Error(
+        throw new ZcopyError(
+          'ERR_ZCOPY_XENSTORE_PROTOCOL',
           `xenstore protocol error: a message of ${len} bytes (the maximum is ${XENSTORE_PAYLOAD_MAX})`,
         );
       if (this.#size < HEADER_SIZE + len) return;
@@ -144,7 +146,7 @@ export function decodePermissions(entries: readonly string[]): XenStorePermissio
     const access = charAccess[e[0] ?? ''];
     const domid = Number(e.slice(1));
     if (!access || !/^\d+$/.test(e.slice(1)))
-      throw new Error(`xenstore protocol error: permission entry '${e}'`);
+      throw new ZcopyError('ERR_ZCOPY_XENSTORE_PROTOCOL', `xenstore protocol error: permission entry '${e}'`);
     return { domid, access };
   });
 }

@@ -2,7 +2,7 @@
 // watches (routed by token) and transactions. The wire traffic — req_id matching, the device's one request in
 // flight, reading only while someone waits — is the connection engine's (connection.ts).
 import { constants, statSync } from 'node:fs';
-import { ClosedError, type FdLike, FdObject, fdOf, type WaitOptions } from '@zcopy/core';
+import { ClosedError, type FdLike, FdObject, fdOf, type WaitOptions, ZcopyError } from '@zcopy/core';
 import { native as core } from '@zcopy/core/internal';
 import { XENBUS_PATH, XENSTORED_SOCKET } from '@zcopy/xen';
 import { type Transport, XsConnection } from './connection.js';
@@ -222,7 +222,10 @@ export class XenStore extends XenStoreOps implements Disposable {
     const r = await this.request('XS_TRANSACTION_START', strings(''), undefined, options);
     const id = Number(parseString(r.payload));
     if (!Number.isInteger(id) || id <= 0)
-      throw new Error(`xenstore protocol error: transaction id '${parseString(r.payload)}'`);
+      throw new ZcopyError(
+        'ERR_ZCOPY_XENSTORE_PROTOCOL',
+        `xenstore protocol error: transaction id '${parseString(r.payload)}'`,
+      );
     return new XenStoreTransaction(this, id);
   }
 

@@ -43,6 +43,9 @@ describe('wire codec', () => {
     const r = new MessageReader();
     r.push(bad);
     expect(() => [...r.messages()]).toThrow(/protocol error/);
+    expect(() => [...r.messages()]).toThrow(
+      expect.objectContaining({ name: 'ZcopyError', code: 'ERR_ZCOPY_XENSTORE_PROTOCOL' }),
+    );
   });
 
   it('strings, permissions and paths', () => {
@@ -58,7 +61,9 @@ describe('wire codec', () => {
     expect(decodePermissions(['n0', 'b5', 'r7', 'w9'])).toEqual(perms);
     expect(() => encodePermissions([])).toThrow(TypeError);
     expect(() => encodePermissions([{ domid: 0, access: 'x' as never }])).toThrow(TypeError);
-    expect(() => decodePermissions(['q1'])).toThrow(/protocol error/);
+    expect(() => decodePermissions(['q1'])).toThrow(
+      expect.objectContaining({ name: 'ZcopyError', code: 'ERR_ZCOPY_XENSTORE_PROTOCOL' }),
+    );
     expect(() => checkPath('')).toThrow(RangeError);
     expect(() => checkPath('/a\0b')).toThrow(RangeError);
     expect(() => checkPath(5)).toThrow(TypeError);

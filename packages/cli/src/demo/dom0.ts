@@ -4,8 +4,10 @@
 //     frame straight into it; dom0 puts that same buffer on the display.
 //  2. frontend-allocated (EXP_FROM_REFS): dom0 grants pages it drew a frame in to a PVH backend, which makes them
 //     a dma-buf, reads them through it, and shows them on its own vkms display.
+
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ZcopyError } from '@zcopy/core';
 import { GntdevDmabuf, PAGE_SIZE } from '@zcopy/gntdev-dmabuf';
 import { GrantMapper, GrantSharer } from '@zcopy/grant-table';
 import { XenStore } from '@zcopy/xenstore';
@@ -30,7 +32,10 @@ function reference(g: FrameGeometry, content: FrameContent): Uint8Array {
 
 function mustMatch(what: string, mismatches: number, total: number): string {
   if (mismatches !== 0)
-    throw new Error(`${what}: ${mismatches} of ${total} pixels differ from the frontend's frame`);
+    throw new ZcopyError(
+      'ERR_ZCOPY_FRAME_MISMATCH',
+      `${what}: ${mismatches} of ${total} pixels differ from the frontend's frame`,
+    );
   return `${total} pixels identical`;
 }
 

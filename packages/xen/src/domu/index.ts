@@ -1,6 +1,7 @@
 // @zcopy/xen/domu: boot a Linux domU from dom0 that runs one command with some Node packages, and read its
 // result from the console (see launch.ts for the protocol).
 export { CpioWriter } from './cpio.js';
+export { DomUError } from './errors.js';
 export {
   type BootOptions,
   bootDomU,

@@ -25,6 +25,7 @@ import {
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CpioWriter } from './cpio.js';
+import { DomUError } from './errors.js';
 
 const run = promisify(execFile);
 
@@ -103,6 +104,7 @@ function endNote(name: string): string {
 /** The domain went away before it reported an exit status (it crashed, or was destroyed). */
 export class DomainGoneError extends Error {
   override name = 'DomainGoneError';
+  readonly code = 'ERR_ZCOPY_DOMAIN_GONE';
 }
 
 function stage(msg: string): void {
@@ -122,7 +124,8 @@ export function shellQuote(s: string): string {
 function env(name: 'ZCOPY_KERNEL' | 'ZCOPY_DOMU_BASE'): string {
   const v = process.env[name];
   if (!v)
-    throw new Error(
+    throw new DomUError(
+      'ERR_ZCOPY_DOMU_ENV',
       `${name} unset: run this in dom0 of a zcopy xen-mode VM job (it names the guest kernel and the domU base ramdisk)`,
     );
   return v;
@@ -276,7 +279,8 @@ export class DomU {
       }
       if (Date.now() >= deadline) {
         await this.destroy();
-        throw new Error(
+        throw new DomUError(
+          'ERR_ZCOPY_DOMU_TIMEOUT',
           `domU ${this.name} timed out after ${timeoutMs / 1000}s without reporting an exit status; its console:\n${this.consoleTail()}`,
         );
       }
@@ -339,7 +343,10 @@ export async function startDomU(options: DomUOptions): Promise<DomU> {
     await run('xl', ['create', cfg]);
   } catch (e) {
     const err = e as { stderr?: string; stdout?: string };
-    throw new Error(`xl create failed for ${name} (${cfg}):\n${err.stderr ?? ''}${err.stdout ?? ''}`);
+    throw new DomUError(
+      'ERR_ZCOPY_DOMU_CREATE',
+      `xl create failed for ${name} (${cfg}):\n${err.stderr ?? ''}${err.stdout ?? ''}`,
+    );
   } finally {
     // Built or not, the ramdisk is no longer needed (Xen holds the kernel and ramdisk in the guest's memory).
     // Dropped now, whoever ends the domain later: each holds the ~95 MB base, and dom0's /run is a tmpfs of half
@@ -395,7 +402,8 @@ export async function bootDomU<T = undefined>(
       const tail = domu.consoleTail(25);
       await domu.destroy();
       if (!(isTimeout(e) || e instanceof DomainGoneError) || attempt >= attempts)
-        throw new Error(
+        throw new DomUError(
+          'ERR_ZCOPY_DOMU_NOT_READY',
           `domU ${name} (${domu.type}) never became ready: ${String(e)}\n--- its console ---\n${tail}`,
           { cause: e },
         );

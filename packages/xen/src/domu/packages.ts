@@ -4,6 +4,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { DomUError } from './errors.js';
 
 interface Manifest {
   name?: string;
@@ -16,7 +17,10 @@ function manifestDir(from: string, name: string): string {
   try {
     entry = require.resolve(`${name}/package.json`);
   } catch {
-    throw new Error(`cannot find the package ${name} from ${from} (is it installed?)`);
+    throw new DomUError(
+      'ERR_ZCOPY_DOMU_PACKAGE',
+      `cannot find the package ${name} from ${from} (is it installed?)`,
+    );
   }
   return realpathSync(dirname(entry));
 }
