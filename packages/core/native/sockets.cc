@@ -76,7 +76,8 @@ Napi::Value ListenUnix(const Napi::CallbackInfo& info) {
     throw Napi::RangeError::New(env, "a unix socket path is 1 to 107 bytes without NUL");
   addr.sun_family = AF_UNIX;
   std::memcpy(addr.sun_path, path.data(), path.size());
-  int fd = ::socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+  // Non-blocking: accept() is called after the poller saw it readable, and must never block the event loop.
+  int fd = ::socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) ThrowErrno(env, "socket");
   if (::bind(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0) {
     int err = errno;
@@ -92,7 +93,8 @@ Napi::Value ListenUnix(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, fd);
 }
 
-// accept(fd) -> fd, or -1 when no connection is waiting (EAGAIN): non-blocking, SOCK_CLOEXEC.
+// accept(fd) -> fd, or -1 when no connection is waiting (EAGAIN; the listening socket is non-blocking),
+// SOCK_CLOEXEC.
 Napi::Value Accept(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = FdArg(info, 0);

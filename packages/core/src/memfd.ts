@@ -77,7 +77,8 @@ function hugetlbFlags(hugetlb: boolean | HugePageSize | undefined): number {
     throw new TypeError(
       `hugetlb must be a boolean or one of ${Object.keys(hugeLog2).join(', ')}, got ${String(hugetlb)}`,
     );
-  return native.constants.MFD_HUGETLB | (log2 << native.constants.MFD_HUGE_SHIFT);
+  // Unsigned: the 16GB encoding sets bit 31.
+  return (native.constants.MFD_HUGETLB | (log2 << native.constants.MFD_HUGE_SHIFT)) >>> 0;
 }
 
 const hugetlbHints: Record<string, string> = {
@@ -164,6 +165,11 @@ export class Memfd extends FdObject {
     return fsCall('fstat', () => fstatSync(this.fd)).blksize;
   }
 
+  // The huge-page rules, as the hint of a failure of a hugetlb memfd.
+  #hints(): Record<string, unknown> {
+    return this.hugetlb ? { hint: hugetlbHint } : {};
+  }
+
   /** true for a hugetlb memfd (its pages are larger than the CPU's). */
   get hugetlb(): boolean {
     return this.pageSize > native.pageSize;
@@ -186,7 +192,7 @@ export class Memfd extends FdObject {
     if (!Number.isSafeInteger(len) || len <= 0)
       throw new RangeError(`length must be a positive integer, got ${len}`);
     const fd = this.fd;
-    withErrorContext({ hint: hugetlbHint }, () => native.fallocate(fd, 0, offset, len));
+    withErrorContext(this.#hints(), () => native.fallocate(fd, 0, offset, len));
   }
 
   get size(): number {
@@ -197,7 +203,7 @@ export class Memfd extends FdObject {
     if (!Number.isSafeInteger(size) || size < 0)
       throw new RangeError(`size must be a non-negative integer, got ${size}`);
     const fd = this.fd;
-    withErrorContext({ hint: hugetlbHint }, () => fsCall('ftruncate', () => ftruncateSync(fd, size)));
+    withErrorContext(this.#hints(), () => fsCall('ftruncate', () => ftruncateSync(fd, size)));
   }
 
   addSeals(seals: Seal[]): void {
@@ -210,7 +216,9 @@ export class Memfd extends FdObject {
   }
 
   map(options: MapOptions & { length?: number } = {}): Mapping {
-    return Mapping.map(this, options.length ?? this.size, options);
+    const length = options.length ?? this.size;
+    // A hugetlb mapping reserves its huge pages up front: ENOMEM when the pool has too few.
+    return withErrorContext(this.#hints(), () => Mapping.map(this, length, options));
   }
 }
 
