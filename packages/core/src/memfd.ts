@@ -126,7 +126,7 @@ export class Memfd extends FdObject {
       throw new RangeError(`size must be a non-negative integer, got ${size}`);
     const mask = seals ? sealMask(seals) : 0;
     const huge = hugetlbFlags(hugetlb);
-    const flags = (allowSealing ? native.constants.MFD_ALLOW_SEALING : 0) | huge;
+    const flags = ((allowSealing ? native.constants.MFD_ALLOW_SEALING : 0) | huge) >>> 0;
     const create = () => new Memfd(native.memfdCreate(name, flags), { owned: true });
     const m = huge ? withErrorContext({ hint: hugetlbHint }, create) : create();
     try {

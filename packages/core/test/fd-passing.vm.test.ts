@@ -71,7 +71,9 @@ describe('fds across processes (SCM_RIGHTS)', () => {
 
   it('MSG_CTRUNC: more fds than the child takes is ERR_ZCOPY_FDS_TRUNCATED there, with no fd left open', async () => {
     peer = spawnFdPeer();
-    const before = await peer.run(() => process.getBuiltinModule('node:fs').readdirSync('/proc/self/fd').length);
+    const before = await peer.run(
+      () => process.getBuiltinModule('node:fs').readdirSync('/proc/self/fd').length,
+    );
     expect(before).toBeGreaterThan(3);
     const answer = peer.run(async (ctx) => {
       try {
@@ -86,7 +88,9 @@ describe('fds across processes (SCM_RIGHTS)', () => {
     using c = EventFd.create();
     await peer.socket.sendFds([a, b, c]);
     expect(await answer).toBe('ERR_ZCOPY_FDS_TRUNCATED');
-    const after = await peer.run(() => process.getBuiltinModule('node:fs').readdirSync('/proc/self/fd').length);
+    const after = await peer.run(
+      () => process.getBuiltinModule('node:fs').readdirSync('/proc/self/fd').length,
+    );
     expect(after).toBe(before);
     // The fds the child dropped are gone from its side only: ours are intact.
     a.write(1);
@@ -103,7 +107,12 @@ describe('fds across processes (SCM_RIGHTS)', () => {
         return { outcome: 'received' };
       } catch (e) {
         const err = e as { name: string; code: string; message: string };
-        return { name: err.name, code: err.code, message: err.message, leaked: fs.readdirSync('/proc/self/fd').length - before };
+        return {
+          name: err.name,
+          code: err.code,
+          message: err.message,
+          leaked: fs.readdirSync('/proc/self/fd').length - before,
+        };
       }
     });
     using e = EventFd.create();
@@ -145,7 +154,9 @@ describe('fds across processes (SCM_RIGHTS)', () => {
     peer = undefined;
     const sock = p.socket;
     const stopping = p.run(() => process.exit(0)).catch(() => 'exited');
-    await expect(receiveFds(sock, { timeoutMs: 10_000 })).rejects.toMatchObject({ code: 'ERR_ZCOPY_PEER_CLOSED' });
+    await expect(receiveFds(sock, { timeoutMs: 10_000 })).rejects.toMatchObject({
+      code: 'ERR_ZCOPY_PEER_CLOSED',
+    });
     await stopping;
     using e = EventFd.create();
     await expect(sock.sendFds([e])).rejects.toMatchObject({ name: 'KernelError', code: 'EPIPE' });
@@ -218,7 +229,9 @@ describe('fds across worker threads', () => {
     );
     await new Promise((r) => worker.once('message', r));
     await worker.terminate();
-    await expect(mine.receiveFds({ timeoutMs: 10_000 })).rejects.toMatchObject({ code: 'ERR_ZCOPY_PEER_CLOSED' });
+    await expect(mine.receiveFds({ timeoutMs: 10_000 })).rejects.toMatchObject({
+      code: 'ERR_ZCOPY_PEER_CLOSED',
+    });
   });
 });
 
@@ -256,7 +269,7 @@ describe('hugetlb memfds (the guest reserves 2 MiB huge pages at boot)', () => {
     expect(plain.pageSize).toBe(4096);
   });
 
-  it('a size that is not a multiple of the huge page: the kernel\'s EINVAL, with the rule', () => {
+  it("a size that is not a multiple of the huge page: the kernel's EINVAL, with the rule", () => {
     const err = catchError(() => Memfd.create('odd', { hugetlb: true, size: HUGE + 4096 }));
     expect(err).toBeInstanceOf(KernelError);
     expect(err).toMatchObject({ code: 'EINVAL', syscall: 'ftruncate' });

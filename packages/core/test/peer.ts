@@ -5,14 +5,14 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { UnixSocket, type UnixSocketType } from '../src/index.js';
+import { UnixSocket, type UnixSocketType } from '@zcopy/core';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const packagesDir = resolve(here, '..', '..');
 
 /** What a function run in the child gets: the core's public API, a package loader, its end of the socket. */
 export interface PeerContext {
-  core: typeof import('../src/index.js');
+  core: typeof import('@zcopy/core');
   // biome-ignore lint/suspicious/noExplicitAny: the child imports built packages by path
   load(name: string): Promise<any>;
   socket(): UnixSocket;
@@ -45,7 +45,12 @@ export function spawnFdPeer(type: UnixSocketType = 'seqpacket'): FdPeer {
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
   let next = 1;
   createInterface({ input: child.stdout! }).on('line', (line) => {
-    const msg = JSON.parse(line) as { id: number; ok: boolean; result?: unknown; error?: Record<string, string> };
+    const msg = JSON.parse(line) as {
+      id: number;
+      ok: boolean;
+      result?: unknown;
+      error?: Record<string, string>;
+    };
     const p = pending.get(msg.id);
     pending.delete(msg.id);
     if (msg.ok) p?.resolve(msg.result);

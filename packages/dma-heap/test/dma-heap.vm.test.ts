@@ -1,7 +1,7 @@
 // dma-heap in the guest kernel: the heaps this kernel offers (system, and the CMA heap the image's CMA area
 // creates), allocation, zeroed memory (the ION concern), errors by code, and no fd or mapping left behind.
 import { readFileSync } from 'node:fs';
-import { KernelError } from '@zcopy/core';
+import { KernelError, WrongFdError } from '@zcopy/core';
 import { PAGE_SIZE } from '@zcopy/dma-buf';
 import { afterAll, describe, expect, it } from 'vitest';
 import { firstNonZero, holdings } from '../../dma-buf/test/helpers.js';
@@ -155,6 +155,27 @@ describe('lifecycle', () => {
       if (i % 2) m.unmap();
       buf.close();
     }
+    expect(holdings()).toEqual(before);
+  });
+});
+
+describe('adopt, borrow and dup: the fd must be a dma-heap', () => {
+  it('a heap fd is taken with its name from sysfs; a dma-buf or a udmabuf device is refused, naming it', () => {
+    using d = DmaHeap.dup(system);
+    expect(d.name).toBe('system');
+    using b = DmaHeap.borrow(system);
+    expect(b.owned).toBe(false);
+    using buf = b.allocate(PAGE_SIZE);
+    expect(buf.size).toBe(PAGE_SIZE);
+    const raw = DmaHeap.dup(system).detachFd();
+    using adopted = DmaHeap.adopt(raw);
+    expect(adopted.name).toBe('system');
+    expect(() => DmaHeap.adopt(buf.fd)).toThrow(WrongFdError);
+    expect(() => DmaHeap.borrow(buf)).toThrow(/is \/dmabuf:.*, not a dma-heap$/);
+    const before = holdings();
+    expect(() => DmaHeap.open('udmabuf', '/dev')).toThrow(
+      /is \/dev\/udmabuf \(char 10:\d+, misc\/udmabuf\), not a dma-heap$/,
+    );
     expect(holdings()).toEqual(before);
   });
 });

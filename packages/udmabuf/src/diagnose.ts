@@ -30,6 +30,16 @@ function sizeOf(fd: number): number | undefined {
   }
 }
 
+// A hugetlb memfd: its page size (st_blksize) and the bytes of huge pages it holds now (st_blocks).
+function hugetlbOf(fd: number): { pageSize: number; allocated: number } | undefined {
+  try {
+    const st = fstatSync(fd);
+    return st.blksize > PAGE_SIZE ? { pageSize: st.blksize, allocated: st.blocks * 512 } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The rule an EINVAL from UDMABUF_CREATE(_LIST) broke, in words; undefined if none of the known ones. */
 export function explainEinval(ranges: readonly ResolvedRange[], limitsDir?: string): string | undefined {
   const { sizeLimit, listLimit } = udmabufLimits(limitsDir);
@@ -64,6 +74,13 @@ export function explainEinval(ranges: readonly ResolvedRange[], limitsDir?: stri
     const size = sizeOf(r.memfd);
     if (size !== undefined && r.offset + r.size > size)
       return `${label(i)}offset + size (${r.offset} + ${r.size}) runs past the end of the ${size}-byte memfd`;
+    // Linux 6.1 takes a hugetlb memfd's huge pages only if they are in the file already (it does not fault them).
+    const huge = hugetlbOf(r.memfd);
+    if (huge && size !== undefined && huge.allocated < size)
+      return (
+        `${label(i)}udmabuf takes a hugetlb memfd's huge pages only once they exist: ${huge.allocated} of its ` +
+        `${size} bytes are allocated. Allocate them first (memfd.allocate(), or write through a mapping)`
+      );
   }
   return undefined;
 }

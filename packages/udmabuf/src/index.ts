@@ -1,6 +1,7 @@
 export { type UdmabufLimits, udmabufLimits } from './limits.js';
 export {
   createSealedMemfd,
+  type SealedMemfdOptions,
   UDMABUF_DEVICE,
   UdmabufDevice,
   type UdmabufOptions,

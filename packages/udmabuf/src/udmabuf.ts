@@ -1,7 +1,7 @@
 // /dev/udmabuf: wraps pages of sealed memfds into a dma-buf, without copying them. The dma-buf holds its own
 // references to the pages, so the memfd may be closed afterwards; writes through either side are seen by both.
 import { constants as fsConstants, fstatSync } from 'node:fs';
-import { type FdLike, FdObject, fdOf, Memfd } from '@zcopy/core';
+import { type FdLike, FdObject, fdOf, type HugePageSize, Memfd } from '@zcopy/core';
 import {
   adoptOrClose,
   checkCharDevice,
@@ -38,12 +38,38 @@ export interface UdmabufOptions {
   name?: string;
 }
 
-/** A memfd the way udmabuf wants it: sized, sealed against shrinking, and sealed so no write seal can follow. */
-export function createSealedMemfd(size: number, name = 'zcopy-udmabuf'): Memfd {
+export interface SealedMemfdOptions {
+  /**
+   * Back it with huge pages (MFD_HUGETLB: true, or a size such as '2MB'). `size` must then be a multiple of the
+   * huge page size, and the huge pages are allocated at once (udmabuf takes only pages already in the file).
+   */
+  hugetlb?: boolean | HugePageSize;
+}
+
+/**
+ * A memfd the way udmabuf wants it: sized, sealed against shrinking, and sealed so no write seal can follow.
+ * With `hugetlb`, a memfd of huge pages taken from the pool now (KernelError ENOSPC when too few are free).
+ */
+export function createSealedMemfd(
+  size: number,
+  name = 'zcopy-udmabuf',
+  options: SealedMemfdOptions = {},
+): Memfd {
   if (!Number.isSafeInteger(size) || size < 0)
     throw new RangeError(`size must be a non-negative integer, got ${size}`);
+  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  const { hugetlb } = options;
   // F_SEAL_SEAL too: a later F_SEAL_WRITE would be broken by writes through the dma-buf's mappings.
-  return Memfd.create(name, { size, allowSealing: true, seals: ['shrink', 'seal'] });
+  const memfd = Memfd.create(name, { size, allowSealing: true, seals: ['shrink', 'seal'], hugetlb });
+  if (hugetlb && size > 0) {
+    try {
+      memfd.allocate();
+    } catch (e) {
+      memfd.close();
+      throw e;
+    }
+  }
+  return memfd;
 }
 
 function checkCount(value: unknown, what: string): number {
