@@ -92,26 +92,6 @@ export class DrmDevice extends FdObject implements DrmOwner {
   }
 
   /**
-   * An owned duplicate fd of a DRM device. The duplicate is the same open file: GEM handles and client caps are
-   * shared with the original in the kernel, and they go away when the last fd of it closes.
-   */
-  static dup(target: FdLike): DrmDevice {
-    const n = fdOf(target);
-    const version = versionOf(n);
-    return adoptOrClose(
-      native.dup(n),
-      (d) =>
-        new DrmDevice(
-          d,
-          true,
-          target instanceof DrmDevice ? target.path : undefined,
-          version,
-          tableFor(d, true),
-        ),
-    );
-  }
-
-  /**
    * Use a DRM fd that someone else owns and will close. Borrowing a DrmDevice (or the fd number of one) shares
    * its GEM handle references, so a handle imported through either is counted once for the fd.
    */

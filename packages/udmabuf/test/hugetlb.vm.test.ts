@@ -117,7 +117,8 @@ describe('the device itself', () => {
     expect(() => UdmabufDevice.adopt(buf.fd)).toThrow(/is \/dmabuf:.*not the udmabuf device/);
     const raw = UdmabufDevice.dup(dev).detachFd();
     using adopted = UdmabufDevice.adopt(raw);
-    expect(adopted.allocate(PAGE_SIZE * 2).size).toBe(PAGE_SIZE * 2);
+    using ab = adopted.allocate(PAGE_SIZE * 2);
+    expect(ab.size).toBe(PAGE_SIZE * 2);
   });
 });
 
