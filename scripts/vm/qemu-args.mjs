@@ -104,7 +104,7 @@ export function xenArgs({
     `dom0_mem=${dom0MiB}M,max:${dom0MiB}M`,
     'dom0_max_vcpus=2',
     // One physical CPU for Xen: with both, PVH domUs died now and then (QEMU's nested SVM under MTTCG with two
-    // vCPU threads); with one, none died in 58 boots under load (images/README.md). ZCOPY_XEN_MAXCPUS=2 for
+    // vCPU threads); with one, none died in 50 boots under load (images/README.md). ZCOPY_XEN_MAXCPUS=2 for
     // experiments. (QEMU keeps -smp 2: Xen leaves the second CPU parked, and it costs the host nothing.)
     `maxcpus=${process.env.ZCOPY_XEN_MAXCPUS ?? 1}`,
     'console=com1',
