@@ -2,9 +2,9 @@
 // the right machine / is it built", compiling the C side, running both sides in alternating rounds, quantiles,
 // the zcopy/C ratio table, and --json. Benchmarks never assert: they print what they measured.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const packagesDir = resolve(import.meta.dirname, '..', '..', 'packages');
@@ -171,4 +171,80 @@ export function timed(name, op, seconds) {
     elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
   } while (elapsed < seconds);
   console.log(JSON.stringify({ case: name, ops, seconds: elapsed }));
+}
+
+/** timed() for an async op: each call is awaited (a sync op is awaited too, so both cost the same tick). */
+export async function timedAsync(name, op, seconds) {
+  for (let i = 0; i < 20; i++) await op();
+  let ops = 0;
+  const t0 = process.hrtime.bigint();
+  let elapsed;
+  do {
+    for (let b = 0; b < 10; b++) await op();
+    ops += 10;
+    elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
+  } while (elapsed < seconds);
+  console.log(JSON.stringify({ case: name, ops, seconds: elapsed }));
+}
+
+function straceCounts(file, args, options) {
+  const dir = mkdtempSync(join(tmpdir(), 'zcopy-strace-'));
+  const out = join(dir, 'counts');
+  try {
+    execFileSync('strace', ['-f', '-c', '-U', 'calls,name', '-o', out, file, ...args.map(String)], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      ...options,
+    });
+    const counts = {};
+    for (const line of readFileSync(out, 'utf8').split('\n')) {
+      const m = /^\s*(\d+)\s+(\w+)\s*$/.exec(line);
+      if (m && m[2] !== 'total') counts[m[2]] = Number(m[1]);
+    }
+    return counts;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Whether strace can be run here (syscall counts are left out without it). */
+export function haveStrace() {
+  try {
+    execFileSync('strace', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Syscalls per operation, counted with `strace -f -c`: the run of `argsFor(n)` minus the run of `argsFor(0)`
+ * (start-up and exit cancel out), divided by n. Returns { total, calls: { name: perOp } } with the syscalls
+ * made at least `min` times per operation (what is left below that is start-up noise: threads, GC).
+ */
+export function syscallsPerOp(file, argsFor, { n = 500, min = 0.05, ...options } = {}) {
+  const zero = straceCounts(file, argsFor(0), options);
+  const full = straceCounts(file, argsFor(n), options);
+  const calls = {};
+  let total = 0;
+  for (const name of new Set([...Object.keys(zero), ...Object.keys(full)])) {
+    const per = ((full[name] ?? 0) - (zero[name] ?? 0)) / n;
+    if (Math.abs(per) < min) continue;
+    calls[name] = Math.round(per * 100) / 100;
+    total += calls[name];
+  }
+  return { total: Math.round(total * 100) / 100, calls };
+}
+
+/** { ioctl: 2, close: 1 } as "ioctl×2 close", sorted by name. */
+export function formatCalls(calls) {
+  return Object.keys(calls)
+    .sort()
+    .map((k) => (calls[k] === 1 ? k : `${k}×${calls[k]}`))
+    .join(' ');
+}
+
+/** Writes a bench's results (one JSON document) where the README's table generator reads them. */
+export function writeResults(path, results) {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(results, null, 2)}\n`);
 }

@@ -17,7 +17,7 @@ void Teardown(napi_async_cleanup_hook_handle hook, void* arg) {
   CoreState& s = *holder->state;
   s.tornDown = true;
   s.teardownHook = hook;
-  ClosePollers(s);  // stop before close: no uv_poll may watch an fd we close below
+  CloseReactor(s);  // stop before close: no wait may watch an fd we close below
   for (int fd : s.fds) ::close(fd);
   s.fds.clear();
   for (auto& [addr, m] : s.mappings) {

@@ -36,7 +36,9 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
 // close(fd). Never retried: on Linux the fd is released even when close reports EINTR.
 Napi::Value Close(const Napi::CallbackInfo& info) {
   int fd = FdArg(info, 0);
-  GetState(info.Env())->fds.erase(fd);
+  CoreState& state = *GetState(info.Env());
+  state.fds.erase(fd);
+  ForgetWait(state, fd);
   if (::close(fd) < 0 && errno != EINTR) ThrowErrno(info.Env(), "close");
   return info.Env().Undefined();
 }

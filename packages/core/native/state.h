@@ -8,10 +8,30 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <vector>
 
 namespace zcopy {
 
-class Poller;
+struct ReactorHandle;
+
+// One fd's place in the reactor's epoll set (poller.cc).
+struct WaitEntry {
+  uint32_t token = 0;       // the JS watch it belongs to: events of an older registration are ignored
+  uint32_t events = 0;      // requested libuv events (UV_READABLE...)
+  bool registered = false;  // in the epoll set (armed, or fired and disarmed by EPOLLONESHOT)
+  bool armed = false;
+};
+
+// The wait reactor: one epoll set per environment, itself watched by libuv through one uv_poll handle.
+struct Reactor {
+  int epfd = -1;
+  ReactorHandle* handle = nullptr;
+  std::vector<WaitEntry> entries;  // by fd
+  int armed = 0;                   // armed entries: the handle keeps the loop alive while there are any
+  napi_env env = nullptr;
+  napi_ref callback = nullptr;
+  napi_async_context context = nullptr;
+};
 
 struct Mapping {
   void* addr;
@@ -22,7 +42,7 @@ struct Mapping {
 struct CoreState {
   std::set<int> fds;                   // fds opened or adopted through the core, not yet closed
   std::map<void*, Mapping*> mappings;  // live mmap regions by address
-  std::set<Poller*> pollers;           // pollers whose uv handle is still open
+  Reactor reactor;                     // async waits (poller.cc)
   int pendingCloses = 0;               // uv handles closed but whose close callback has not run yet
   bool tornDown = false;
   napi_async_cleanup_hook_handle teardownHook = nullptr;
@@ -39,6 +59,9 @@ void InitMmap(Napi::Env env, Napi::Object exports);
 void InitPoller(Napi::Env env, Napi::Object exports);
 void InitBlocking(Napi::Env env, Napi::Object exports);
 void InitSockets(Napi::Env env, Napi::Object exports);
-void ClosePollers(CoreState& state);
+// Teardown: closes the reactor's uv handle and epoll set.
+void CloseReactor(CoreState& state);
+// Before an fd the core closes: its armed registration, if any, leaves the epoll set first.
+void ForgetWait(CoreState& state, int fd);
 
 }  // namespace zcopy

@@ -1,12 +1,13 @@
 // Waits that never block the event loop, all made of waitFor (wait.ts).
-// (a) waitFd: uv_poll on the fd, one native poller per fd shared by all its waiters, stopped before the fd closes.
+// (a) waitFd: the fd armed in the core's one epoll set (EPOLLONESHOT, one epoll_ctl per wait), shared by all its
+//     waiters, taken out before the fd closes.
 // (b) runBlocking: a blocking call on the threadpool, pinned to its owner so the fd outlives the call.
 // (c) Pump: a read loop on a non-blocking fd that runs while someone waits for what it reads, and stops
 //     polling when nobody does (so an idle object never holds the event loop open).
 // All take timeoutMs and an AbortSignal and settle when their owner is closed.
 import { abortReason, ClosedError, KernelError, TimeoutError } from './errors.js';
 import { closableOf, type FdLike, FdObject, fdOf, pin } from './fd.js';
-import { type BlockingHandle, type NativePoller, native } from './native.js';
+import { type BlockingHandle, native } from './native.js';
 import { checkWaitOptions, type WaitOptions, waitFor } from './wait.js';
 
 export { checkWaitOptions, type WaitOptions } from './wait.js';
@@ -23,50 +24,68 @@ interface FdWaiter {
   settle(err: unknown, events?: number): void;
 }
 
+// One watch per fd with waiters, in the core's reactor (one epoll set for all fds, EPOLLONESHOT per wait).
 interface Watch {
-  poller: NativePoller;
+  token: number;
   waiters: Set<FdWaiter>;
+  /** The events it is armed for (0: not armed: it fired, or is being set up). */
+  armed: number;
 }
 
 const watches = new Map<number, Watch>();
+let nextToken = 0;
+// Set while dispatch settles waiters: their cleanups only unregister, dispatch re-arms once at the end.
+let dispatching = -1;
 
-function dispatch(fd: number, status: number, events: number): void {
+function dispatch(fd: number, token: number, status: number, events: number): void {
   const watch = watches.get(fd);
-  if (!watch) return;
-  if (status < 0) {
-    const err = new KernelError({ errno: -status, syscall: 'poll' });
-    for (const w of [...watch.waiters]) w.settle(err);
-    return;
+  if (!watch || watch.token !== token) return;
+  watch.armed = 0; // EPOLLONESHOT: the kernel disarmed it
+  dispatching = fd;
+  try {
+    if (status < 0) {
+      const err = new KernelError({ errno: -status, syscall: 'poll' });
+      for (const w of [...watch.waiters]) w.settle(err);
+    } else if (watch.waiters.size === 1) {
+      for (const w of watch.waiters) if (events & w.events) w.settle(null, events & w.events);
+    } else {
+      for (const w of [...watch.waiters]) if (events & w.events) w.settle(null, events & w.events);
+    }
+  } finally {
+    dispatching = -1;
   }
-  for (const w of [...watch.waiters]) if (events & w.events) w.settle(null, events & w.events);
+  update(fd, watch);
 }
+native.waitCallback(dispatch);
 
-function restart(fd: number, watch: Watch): void {
+// Arms the fd for what its waiters want, or lets it go when nobody waits.
+function update(fd: number, watch: Watch): void {
   if (watch.waiters.size === 0) {
-    watch.poller.close();
+    if (watch.armed) native.disarm(fd);
     watches.delete(fd);
     return;
   }
   let mask = 0;
   for (const w of watch.waiters) mask |= w.events;
-  watch.poller.start(mask);
+  if (mask === watch.armed) return;
+  native.arm(fd, mask, watch.token);
+  watch.armed = mask;
 }
 
 function addWaiter(fd: number, waiter: FdWaiter): void {
   let watch = watches.get(fd);
   if (!watch) {
-    watch = {
-      poller: new native.Poller(fd, (status, events) => dispatch(fd, status, events)),
-      waiters: new Set(),
-    };
+    nextToken = (nextToken + 1) >>> 0;
+    watch = { token: nextToken, waiters: new Set(), armed: 0 };
     watches.set(fd, watch);
   }
   watch.waiters.add(waiter);
+  if (dispatching === fd) return;
   try {
-    restart(fd, watch);
+    update(fd, watch);
   } catch (e) {
     watch.waiters.delete(waiter);
-    restart(fd, watch);
+    if (watch.waiters.size === 0 && !watch.armed) watches.delete(fd);
     throw e;
   }
 }
@@ -74,7 +93,7 @@ function addWaiter(fd: number, waiter: FdWaiter): void {
 function removeWaiter(fd: number, waiter: FdWaiter): void {
   const watch = watches.get(fd);
   if (!watch?.waiters.delete(waiter)) return;
-  restart(fd, watch);
+  if (dispatching !== fd) update(fd, watch);
 }
 
 /** Number of fds with a live native poller (for leak tests). */

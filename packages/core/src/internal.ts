@@ -19,5 +19,5 @@ export {
 export { adoptAllOrClose, adoptOrClose, closableOf, onceClosed, pin } from './fd.js';
 export { checkCharDevice, checkFdKind } from './fd-kind.js';
 export { loadBinding } from './load-binding.js';
-export { type BlockingHandle, type CoreBinding, type NativePoller, native } from './native.js';
+export { type BlockingHandle, type CoreBinding, native } from './native.js';
 export { type Waiter, type WaitOptions, type WaitSpec, waitFor } from './wait.js';

@@ -3,12 +3,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadBinding } from './load-binding.js';
 
-export interface NativePoller {
-  start(events: number): void;
-  stop(): void;
-  close(): void;
-}
-
 export interface BlockingHandle<T> {
   promise: Promise<T>;
   cancel(): void;
@@ -30,7 +24,12 @@ export interface CoreBinding {
   mmap(fd: number, length: number, prot: number, flags: number, offset: number): ArrayBuffer;
   munmap(buffer: ArrayBuffer): boolean;
   mappingCount(): number;
-  Poller: new (fd: number, callback: (status: number, events: number) => void) => NativePoller;
+  /** Where fired waits go: (fd, token of arm(), status (libuv's: 0, or -errno), ready libuv events). */
+  waitCallback(callback: (fd: number, token: number, status: number, events: number) => void): void;
+  /** Arms `fd` in the core's epoll set for libuv `events`, once (EPOLLONESHOT); `token` comes back when it fires. */
+  arm(fd: number, events: number, token: number): void;
+  /** Takes an armed fd out of the set (a wait given up). */
+  disarm(fd: number): void;
   pollBlocking(fd: number, events: number, timeoutMs: number): BlockingHandle<number>;
   socketPair(type: number): number[];
   connectUnix(path: string, type: number): number;

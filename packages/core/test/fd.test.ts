@@ -85,7 +85,9 @@ describe('environment cleanup hook', () => {
     const addon = new URL('../build/Release/zcopy_core.node', import.meta.url).pathname;
     const eventfds = () => procFdTargets().filter((t) => t === 'anon_inode:[eventfd]').length;
     const memfds = () => procFdTargets().filter((t) => t.startsWith('/memfd:zcopy-worker-cleanup')).length;
+    const epolls = () => procFdTargets().filter((t) => t === 'anon_inode:[eventpoll]').length;
     const before = eventfds();
+    const epollsBefore = epolls();
     const code = `
       const { parentPort } = require('node:worker_threads');
       const core = require(${JSON.stringify(addon)});
@@ -94,7 +96,7 @@ describe('environment cleanup hook', () => {
       const m = core.memfdCreate('zcopy-worker-cleanup', 0); fds.push(m);
       require('node:fs').ftruncateSync(m, 4096);
       core.mmap(m, 4096, core.constants.PROT_READ, core.constants.MAP_SHARED, 0);
-      const p = new core.Poller(fds[0], () => {}); p.start(core.constants.POLLIN);
+      core.waitCallback(() => {}); core.arm(fds[0], core.constants.POLLIN, 1);
       parentPort.postMessage(fds.length);
     `;
     const w = new Worker(code, { eval: true });
@@ -105,9 +107,10 @@ describe('environment cleanup hook', () => {
     expect(opened).toBe(21);
     expect(eventfds()).toBeGreaterThanOrEqual(before + 20); // + the worker loop's own eventfd
     expect(memfds()).toBe(1);
-    // The active poller keeps the worker's loop alive: terminate it, as an application would.
+    // The armed wait keeps the worker's loop alive: terminate it, as an application would.
     await w.terminate();
     expect(eventfds()).toBe(before);
+    expect(epolls()).toBe(epollsBefore); // the worker's loop and the core's wait set
     expect(memfds()).toBe(0);
   });
 });

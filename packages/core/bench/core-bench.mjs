@@ -1,0 +1,84 @@
+// The zcopy side of the core benchmark (spawned by run.mjs; the same cases as core_bench.c).
+//   node core-bench.mjs ops <seconds>                every case: one {case, ops, seconds} JSON line each
+//   node core-bench.mjs count <case> <n>             exactly n operations of one case (for strace -c)
+//   node core-bench.mjs latency <n> <exe> <kind>     wake latency, {p50, p99} in ns; kind 'zcopy': EventFd.wait()
+//                                                    on an eventfd the C signaller writes; 'node': a 'data'
+//                                                    event of a net.Socket (the child's stdout pipe), Node's
+//                                                    own fastest fd-readiness path
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { EventFd, Memfd } from '@zcopy/core';
+import { quantile, timedAsync } from '../../../scripts/bench/harness.mjs';
+
+// (No `using`: plain .mjs on Node 20 has no explicit resource management.)
+function memfdOp() {
+  const m = Memfd.create('b', { size: 4096 });
+  const map = m.map({ length: 4096 });
+  map.unmap();
+  m.close();
+}
+
+let ev;
+async function eventfdOp() {
+  const p = ev.wait();
+  ev.write(1);
+  await p;
+  ev.read();
+}
+
+const cases = {
+  'memfd 4 KiB create+map+close': memfdOp,
+  'eventfd wait round trip': eventfdOp,
+};
+
+async function latency(n, exe, kind) {
+  const shared = Memfd.create('shared', { size: 4096 });
+  const view = new BigUint64Array(shared.map({ length: 4096 }).arrayBuffer, 0, 1);
+  const lat = [];
+  if (kind === 'zcopy') {
+    const efd = EventFd.create();
+    const child = spawn(exe, ['signaller'], { stdio: ['pipe', 'inherit', 'inherit', efd.fd, shared.fd] });
+    for (let i = 0; i < n; i++) {
+      const woke = efd.wait().then(() => process.hrtime.bigint());
+      child.stdin.write('i');
+      lat.push(Number((await woke) - view[0]));
+      efd.read();
+    }
+    child.stdin.end();
+    await once(child, 'exit');
+    efd.close();
+  } else {
+    const child = spawn(exe, ['signaller-stdout'], {
+      stdio: ['pipe', 'pipe', 'inherit', 'ignore', shared.fd],
+    });
+    let wake;
+    child.stdout.on('data', () => wake(process.hrtime.bigint()));
+    for (let i = 0; i < n; i++) {
+      const woke = new Promise((r) => {
+        wake = r;
+      });
+      child.stdin.write('i');
+      lat.push(Number((await woke) - view[0]));
+    }
+    child.stdin.end();
+    await once(child, 'exit');
+  }
+  shared.close();
+  return { op: 'latency', kind, n, p50: quantile(lat, 0.5), p99: quantile(lat, 0.99) };
+}
+
+const [mode, a, b, c] = process.argv.slice(2);
+ev = EventFd.create();
+if (mode === 'ops') {
+  for (const [name, op] of Object.entries(cases)) await timedAsync(name, op, Number(a));
+} else if (mode === 'count') {
+  const op = cases[a];
+  if (!op) throw new Error(`no case '${a}'`);
+  for (let i = 0, n = Number(b); i < n; i++) await op();
+} else if (mode === 'latency') {
+  console.log(JSON.stringify(await latency(Number(a), b, c)));
+} else {
+  console.error('usage: core-bench.mjs ops <s> | count <case> <n> | latency <n> <exe> zcopy|node');
+  process.exit(2);
+}
+ev.close();

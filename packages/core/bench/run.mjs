@@ -1,0 +1,149 @@
+#!/usr/bin/env node
+// Core benchmark on the host's real CPU (memfd, eventfd and poll exist on every Linux; no VM needed):
+//   node packages/core/bench/run.mjs [--rounds 5] [--seconds 0.5] [--n 2000] [--json] [--out FILE]
+// 1. memfd 4 KiB create+map+close and an eventfd wait round trip, ops/s of zcopy and of the same syscalls in C,
+//    in alternating rounds (median and spread over the rounds), and the per-call overhead zcopy − C.
+// 2. Wake latency: a C process stores CLOCK_MONOTONIC in shared memory and wakes the waiter; measured to the
+//    moment the waiter runs: a C poll() loop, zcopy's EventFd.wait(), and Node's own fastest fd-readiness path
+//    (a 'data' event of a net.Socket on a pipe).
+// 3. Syscalls per operation (strace -f -c: n operations minus 0), for zcopy and for C.
+// Results go to --out (default docs/bench/core-host.json), from which scripts/bench/readme-table.mjs makes the
+// README's table. The machine is shared: read the spread, not one figure.
+import { cpus } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as bench from '../../../scripts/bench/harness.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..', '..', '..');
+const values = bench.benchArgs({
+  rounds: { default: '5', number: true },
+  seconds: { default: '0.5', number: true },
+  n: { default: '2000', number: true },
+  count: { default: '500', number: true },
+  out: { default: join(root, 'docs', 'bench', 'core-host.json') },
+});
+bench.requireBuilt('core');
+
+const exe = bench.compileC(join(here, 'core_bench.c'));
+const js = join(here, 'core-bench.mjs');
+const node = (args) => bench.jsonLines(process.execPath, [js, ...args]);
+const progress = (msg) => process.stderr.write(`bench: ${msg}\n`);
+
+progress(`ops/s, ${values.rounds} rounds of ${values.seconds}s per case and side`);
+const opsRounds = await bench.alternate(values.rounds, {
+  c: () => bench.opsPerSecond(bench.jsonLines(exe, ['ops', values.seconds])),
+  zcopy: () => bench.opsPerSecond(node(['ops', values.seconds])),
+});
+const spread = (xs) => ({
+  median: bench.median(xs),
+  min: Math.min(...xs),
+  max: Math.max(...xs),
+});
+const caseNames = [...opsRounds.c[0].keys()];
+
+progress(`wake latency, ${values.rounds} rounds of ${values.n} wakes per waiter`);
+const latRounds = await bench.alternate(values.rounds, {
+  c: () => bench.jsonLines(exe, ['latency', values.n])[0],
+  zcopy: () => node(['latency', values.n, exe, 'zcopy'])[0],
+  node: () => node(['latency', values.n, exe, 'node'])[0],
+});
+
+let syscalls;
+if (bench.haveStrace()) {
+  progress(`syscalls per operation (strace -f -c, ${values.count} operations minus 0)`);
+  syscalls = Object.fromEntries(
+    caseNames.map((name) => [
+      name,
+      {
+        c: bench.syscallsPerOp(exe, (k) => ['count', name, k], { n: values.count }),
+        zcopy: bench.syscallsPerOp(process.execPath, (k) => [js, 'count', name, k], { n: values.count }),
+      },
+    ]),
+  );
+} else progress('no strace here: syscall counts left out');
+
+const rows = caseNames.map((name) => {
+  const z = spread(opsRounds.zcopy.map((m) => m.get(name)));
+  const c = spread(opsRounds.c.map((m) => m.get(name)));
+  return {
+    case: name,
+    unit: 'ops/s',
+    zcopy: z.median,
+    c: c.median,
+    ratio: z.median / c.median,
+    zcopyRange: [z.min, z.max],
+    cRange: [c.min, c.max],
+    overheadUs: 1e6 / z.median - 1e6 / c.median,
+    syscalls: syscalls?.[name],
+  };
+});
+const lat = (side, q) => spread(latRounds[side].map((r) => r[q]));
+for (const q of ['p50', 'p99']) {
+  const z = lat('zcopy', q);
+  const c = lat('c', q);
+  const n = lat('node', q);
+  rows.push({
+    case: `eventfd wake latency ${q} (ns)`,
+    unit: 'ns',
+    zcopy: z.median,
+    c: c.median,
+    ratio: z.median / c.median,
+    node: n.median,
+    ratioToNode: z.median / n.median,
+    zcopyRange: [z.min, z.max],
+    cRange: [c.min, c.max],
+    nodeRange: [n.min, n.max],
+  });
+}
+
+const results = {
+  bench: '@zcopy/core',
+  where: 'host',
+  date: new Date().toISOString(),
+  kernel: bench.kernelRelease(),
+  cpu: `${cpus()[0]?.model ?? 'unknown'} ×${cpus().length}`,
+  node: process.version,
+  rounds: values.rounds,
+  seconds: values.seconds,
+  n: values.n,
+  rows,
+};
+bench.writeResults(values.out, results);
+if (values.json) console.log(JSON.stringify(results));
+else {
+  const fmt = (x) => Math.round(x).toLocaleString('en-US');
+  console.log(`@zcopy/core on the host (${results.cpu}, kernel ${results.kernel}, ${values.rounds} rounds)`);
+  bench.printTable([
+    ['case', 'zcopy', 'C', 'zcopy/C', 'zcopy − C', 'zcopy range', 'C range', 'syscalls zcopy', 'syscalls C'],
+    ...rows
+      .filter((r) => r.unit === 'ops/s')
+      .map((r) => [
+        r.case,
+        `${fmt(r.zcopy)}/s`,
+        `${fmt(r.c)}/s`,
+        r.ratio.toFixed(2),
+        `${r.overheadUs.toFixed(2)} µs`,
+        r.zcopyRange.map(fmt).join('–'),
+        r.cRange.map(fmt).join('–'),
+        r.syscalls ? `${r.syscalls.zcopy.total} (${bench.formatCalls(r.syscalls.zcopy.calls)})` : '-',
+        r.syscalls ? `${r.syscalls.c.total} (${bench.formatCalls(r.syscalls.c.calls)})` : '-',
+      ]),
+  ]);
+  console.log();
+  bench.printTable([
+    ['wake latency', 'zcopy', 'C poll()', 'Node net.Socket', 'zcopy/C', 'zcopy/Node', 'zcopy range'],
+    ...rows
+      .filter((r) => r.unit === 'ns')
+      .map((r) => [
+        r.case.replace('eventfd wake latency ', '').replace(' (ns)', ''),
+        `${fmt(r.zcopy)} ns`,
+        `${fmt(r.c)} ns`,
+        `${fmt(r.node)} ns`,
+        r.ratio.toFixed(2),
+        r.ratioToNode.toFixed(2),
+        r.zcopyRange.map(fmt).join('–'),
+      ]),
+  ]);
+  console.log(`results: ${values.out}`);
+}
