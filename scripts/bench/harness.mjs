@@ -71,9 +71,9 @@ export function jsonLines(file, args, options = {}) {
     .map((l) => JSON.parse(l));
 }
 
-/** { case, ops, seconds } lines as a Map of case → ops per second. */
-export function opsPerSecond(lines) {
-  return new Map(lines.map((r) => [r.case, r.ops / r.seconds]));
+/** { case, ops, seconds } lines as a Map of case → ops per second (`cpu`: per CPU second, from cpuSeconds). */
+export function opsPerSecond(lines, { cpu = false } = {}) {
+  return new Map(lines.map((r) => [r.case, r.ops / (cpu ? r.cpuSeconds : r.seconds)]));
 }
 
 /** The q-quantile (0..1) of numbers: the smallest value with at least q of them at or below it. */
@@ -158,11 +158,14 @@ export function ratioReport({
 
 /**
  * The JS twin of the C benches' TIMED(): 20 warm-up calls, then batches of 10 until `seconds` have passed;
- * prints { case, ops, seconds } as one JSON line (what opsPerSecond reads).
+ * prints { case, ops, seconds, cpuSeconds } as one JSON line (what opsPerSecond reads). cpuSeconds is the
+ * process's CPU time (user + system, every thread) over the same span: on a shared machine it moves far less than
+ * the wall time.
  */
 export function timed(name, op, seconds) {
   for (let i = 0; i < 20; i++) op();
   let ops = 0;
+  const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   let elapsed;
   do {
@@ -170,13 +173,19 @@ export function timed(name, op, seconds) {
     ops += 10;
     elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
   } while (elapsed < seconds);
-  console.log(JSON.stringify({ case: name, ops, seconds: elapsed }));
+  console.log(JSON.stringify({ case: name, ops, seconds: elapsed, cpuSeconds: cpuSince(cpu0) }));
+}
+
+function cpuSince(cpu0) {
+  const { user, system } = process.cpuUsage(cpu0);
+  return (user + system) / 1e6;
 }
 
 /** timed() for an async op: each call is awaited (a sync op is awaited too, so both cost the same tick). */
 export async function timedAsync(name, op, seconds) {
   for (let i = 0; i < 20; i++) await op();
   let ops = 0;
+  const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   let elapsed;
   do {
@@ -184,7 +193,7 @@ export async function timedAsync(name, op, seconds) {
     ops += 10;
     elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
   } while (elapsed < seconds);
-  console.log(JSON.stringify({ case: name, ops, seconds: elapsed }));
+  console.log(JSON.stringify({ case: name, ops, seconds: elapsed, cpuSeconds: cpuSince(cpu0) }));
 }
 
 function straceCounts(file, args, options) {

@@ -32,15 +32,18 @@ const progress = (msg) => process.stderr.write(`bench: ${msg}\n`);
 
 progress(`ops/s, ${values.rounds} rounds of ${values.seconds}s per case and side`);
 const opsRounds = await bench.alternate(values.rounds, {
-  c: () => bench.opsPerSecond(bench.jsonLines(exe, ['ops', values.seconds])),
-  zcopy: () => bench.opsPerSecond(node(['ops', values.seconds])),
+  c: () => bench.jsonLines(exe, ['ops', values.seconds]),
+  zcopy: () => node(['ops', values.seconds]),
 });
+// Per round: case → ops per wall second, and per CPU second of the process (all its threads).
+const wall = (side) => opsRounds[side].map((lines) => bench.opsPerSecond(lines));
+const cpu = (side) => opsRounds[side].map((lines) => bench.opsPerSecond(lines, { cpu: true }));
 const spread = (xs) => ({
   median: bench.median(xs),
   min: Math.min(...xs),
   max: Math.max(...xs),
 });
-const caseNames = [...opsRounds.c[0].keys()];
+const caseNames = opsRounds.c[0].map((r) => r.case);
 
 progress(`wake latency, ${values.rounds} rounds of ${values.n} wakes per waiter`);
 const latRounds = await bench.alternate(values.rounds, {
@@ -64,8 +67,10 @@ if (bench.haveStrace()) {
 } else progress('no strace here: syscall counts left out');
 
 const rows = caseNames.map((name) => {
-  const z = spread(opsRounds.zcopy.map((m) => m.get(name)));
-  const c = spread(opsRounds.c.map((m) => m.get(name)));
+  const z = spread(wall('zcopy').map((m) => m.get(name)));
+  const c = spread(wall('c').map((m) => m.get(name)));
+  const zc = spread(cpu('zcopy').map((m) => m.get(name)));
+  const cc = spread(cpu('c').map((m) => m.get(name)));
   return {
     case: name,
     unit: 'ops/s',
@@ -75,6 +80,13 @@ const rows = caseNames.map((name) => {
     zcopyRange: [z.min, z.max],
     cRange: [c.min, c.max],
     overheadUs: 1e6 / z.median - 1e6 / c.median,
+    // The same per CPU second: what each side costs the machine, less moved by other load than the wall time.
+    cpu: {
+      zcopy: zc.median,
+      c: cc.median,
+      ratio: zc.median / cc.median,
+      overheadUs: 1e6 / zc.median - 1e6 / cc.median,
+    },
     syscalls: syscalls?.[name],
   };
 });
@@ -115,7 +127,19 @@ else {
   const fmt = (x) => Math.round(x).toLocaleString('en-US');
   console.log(`@zcopy/core on the host (${results.cpu}, kernel ${results.kernel}, ${values.rounds} rounds)`);
   bench.printTable([
-    ['case', 'zcopy', 'C', 'zcopy/C', 'zcopy − C', 'zcopy range', 'C range', 'syscalls zcopy', 'syscalls C'],
+    [
+      'case',
+      'zcopy',
+      'C',
+      'zcopy/C',
+      'zcopy − C',
+      'zcopy range',
+      'C range',
+      'CPU: zcopy/C',
+      'zcopy − C',
+      'syscalls zcopy',
+      'syscalls C',
+    ],
     ...rows
       .filter((r) => r.unit === 'ops/s')
       .map((r) => [
@@ -126,6 +150,8 @@ else {
         `${r.overheadUs.toFixed(2)} µs`,
         r.zcopyRange.map(fmt).join('–'),
         r.cRange.map(fmt).join('–'),
+        r.cpu.ratio.toFixed(2),
+        `${r.cpu.overheadUs.toFixed(2)} µs`,
         r.syscalls ? `${r.syscalls.zcopy.total} (${bench.formatCalls(r.syscalls.zcopy.calls)})` : '-',
         r.syscalls ? `${r.syscalls.c.total} (${bench.formatCalls(r.syscalls.c.calls)})` : '-',
       ]),

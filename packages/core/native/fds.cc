@@ -79,13 +79,66 @@ Napi::Value Fionread(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), n);
 }
 
+// memfdCreate(name, flags, size?) -> fd; with a size, ftruncate'd to it (the fd is closed if that fails).
 Napi::Value MemfdCreate(const Napi::CallbackInfo& info) {
   std::string name = StringArg(info, 0, "name");
   unsigned flags = U32Arg(info, 1, "flags");
+  bool sized = info.Length() > 2 && !info[2].IsUndefined();
+  uint64_t size = sized ? U64Arg(info, 2, "size") : 0;
   if (name.size() > 249) throw Napi::RangeError::New(info.Env(), "memfd name is limited to 249 bytes");
   int fd = ::memfd_create(name.c_str(), flags | MFD_CLOEXEC);
   if (fd < 0) ThrowErrno(info.Env(), "memfd_create");
+  if (sized) {
+    int r;
+    do {
+      r = ::ftruncate(fd, static_cast<off_t>(size));
+    } while (r < 0 && errno == EINTR);
+    if (r < 0) {
+      int err = errno;
+      ::close(fd);
+      throw KernelError(info.Env(), err, "ftruncate");
+    }
+  }
   return Track(info.Env(), fd);
+}
+
+// ftruncate(fd, size)
+Napi::Value Ftruncate(const Napi::CallbackInfo& info) {
+  int fd = FdArg(info, 0);
+  uint64_t size = U64Arg(info, 1, "size");
+  int r;
+  do {
+    r = ::ftruncate(fd, static_cast<off_t>(size));
+  } while (r < 0 && errno == EINTR);
+  if (r < 0) ThrowErrno(info.Env(), "ftruncate");
+  return info.Env().Undefined();
+}
+
+// eventfdRead(fd) -> bigint: the counter (reset, or less 1 in semaphore mode); EAGAIN when it is 0 and non-blocking.
+Napi::Value EventfdRead(const Napi::CallbackInfo& info) {
+  int fd = FdArg(info, 0);
+  uint64_t v = 0;
+  ssize_t r;
+  do {
+    r = ::read(fd, &v, sizeof v);
+  } while (r < 0 && errno == EINTR);
+  if (r < 0) ThrowErrno(info.Env(), "read");
+  return Napi::BigInt::New(info.Env(), v);
+}
+
+// eventfdWrite(fd, bigint): adds to the counter.
+Napi::Value EventfdWrite(const Napi::CallbackInfo& info) {
+  int fd = FdArg(info, 0);
+  if (!info[1].IsBigInt()) throw Napi::TypeError::New(info.Env(), "argument 'value' must be a bigint");
+  bool lossless = false;
+  uint64_t v = info[1].As<Napi::BigInt>().Uint64Value(&lossless);
+  if (!lossless) throw Napi::RangeError::New(info.Env(), "argument 'value' must fit in 64 bits");
+  ssize_t r;
+  do {
+    r = ::write(fd, &v, sizeof v);
+  } while (r < 0 && errno == EINTR);
+  if (r < 0) ThrowErrno(info.Env(), "write");
+  return info.Env().Undefined();
 }
 
 Napi::Value AddSeals(const Napi::CallbackInfo& info) {
@@ -140,6 +193,9 @@ void InitFds(Napi::Env env, Napi::Object exports) {
   exports.Set("getSeals", Napi::Function::New(env, GetSeals, "getSeals"));
   exports.Set("eventfd", Napi::Function::New(env, Eventfd, "eventfd"));
   exports.Set("fallocate", Napi::Function::New(env, Fallocate, "fallocate"));
+  exports.Set("eventfdRead", Napi::Function::New(env, EventfdRead, "eventfdRead"));
+  exports.Set("eventfdWrite", Napi::Function::New(env, EventfdWrite, "eventfdWrite"));
+  exports.Set("ftruncate", Napi::Function::New(env, Ftruncate, "ftruncate"));
 
   exports.Set("pageSize", Napi::Number::New(env, static_cast<double>(::sysconf(_SC_PAGESIZE))));
   Napi::Object c = Napi::Object::New(env);

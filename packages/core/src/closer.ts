@@ -11,7 +11,8 @@ export interface Closable {
 }
 
 export class CloseNotifier implements Closable {
-  readonly #listeners = new Set<(reason: unknown) => void>();
+  // Made on the first subscription: most fds close without anyone waiting on them.
+  #listeners: Set<(reason: unknown) => void> | undefined;
   #make: (() => unknown) | undefined;
   #reason: unknown;
 
@@ -27,8 +28,9 @@ export class CloseNotifier implements Closable {
 
   onceClosed(listener: (reason: unknown) => void): () => void {
     if (this.#make) throw this.reason;
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    const listeners = (this.#listeners ??= new Set());
+    listeners.add(listener);
+    return () => listeners.delete(listener);
   }
 
   /**
@@ -38,7 +40,7 @@ export class CloseNotifier implements Closable {
   close(reason: unknown): void {
     if (this.#make) return;
     this.#make = typeof reason === 'function' ? (reason as () => unknown) : () => reason;
-    if (this.#listeners.size === 0) return;
+    if (!this.#listeners?.size) return;
     const r = this.reason;
     const listeners = [...this.#listeners];
     this.#listeners.clear();

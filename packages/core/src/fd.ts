@@ -54,13 +54,13 @@ export abstract class FdObject implements Disposable {
   #pins = 0;
   #closeDeferred = false;
   readonly #closing = new CloseNotifier();
-  readonly #token = {};
   readonly owned: boolean;
 
   protected constructor(fd: number, options: FdObjectOptions) {
     this.#fd = fdOf(fd);
     this.owned = options.owned;
-    if (this.owned) leaks.register(this, { fd: this.#fd, type: new.target.name }, this.#token);
+    // The object is its own unregister token (held weakly): no extra allocation per fd.
+    if (this.owned) leaks.register(this, { fd: this.#fd, type: new.target.name }, this);
   }
 
   /** The fd number; throws ClosedError after close(). */
@@ -80,7 +80,7 @@ export abstract class FdObject implements Disposable {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    leaks.unregister(this.#token);
+    leaks.unregister(this);
     // The error is made only when someone waits: close() is a hot path.
     this.#closing.close(() => new ClosedError(this.constructor.name));
     this.onClose();
@@ -101,7 +101,7 @@ export abstract class FdObject implements Disposable {
     if (this.#pins > 0)
       throw new ZcopyError('ERR_ZCOPY_BUSY', `${this.constructor.name} has calls in flight on fd ${fd}`);
     native.release(fd);
-    leaks.unregister(this.#token);
+    leaks.unregister(this);
     this.#closed = true;
     this.onClose();
     return fd;

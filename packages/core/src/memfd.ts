@@ -1,5 +1,5 @@
 // memfd and eventfd: the fd kinds the other packages (udmabuf, tests) build on.
-import { fstatSync, ftruncateSync, readlinkSync, readSync, writeSync } from 'node:fs';
+import { fstatSync, readlinkSync } from 'node:fs';
 import { type WaitOptions, waitReadable } from './async.js';
 import { KernelError, withErrorContext } from './errors.js';
 import { type FdLike, FdObject, type FdObjectOptions, fdOf } from './fd.js';
@@ -127,10 +127,12 @@ export class Memfd extends FdObject {
     const mask = seals ? sealMask(seals) : 0;
     const huge = hugetlbFlags(hugetlb);
     const flags = ((allowSealing ? native.constants.MFD_ALLOW_SEALING : 0) | huge) >>> 0;
-    const create = () => new Memfd(native.memfdCreate(name, flags), { owned: true });
+    // Without hugetlb, one call makes and sizes it (closed again in C if the size fails); a hugetlb memfd is
+    // sized by truncate(), whose errors carry the huge-page hints.
+    const create = () => new Memfd(native.memfdCreate(name, flags, huge ? undefined : size), { owned: true });
     const m = huge ? withErrorContext({ hint: hugetlbHint }, create) : create();
     try {
-      if (size !== undefined) m.truncate(size);
+      if (huge && size !== undefined) m.truncate(size);
       if (mask) native.addSeals(m.fd, mask);
     } catch (e) {
       m.close();
@@ -203,7 +205,7 @@ export class Memfd extends FdObject {
     if (!Number.isSafeInteger(size) || size < 0)
       throw new RangeError(`size must be a non-negative integer, got ${size}`);
     const fd = this.fd;
-    withErrorContext(this.#hints(), () => fsCall('ftruncate', () => ftruncateSync(fd, size)));
+    withErrorContext(this.#hints(), () => native.ftruncate(fd, size));
   }
 
   addSeals(seals: Seal[]): void {
@@ -277,16 +279,12 @@ export class EventFd extends FdObject {
   write(n: number | bigint = 1n): void {
     const v = BigInt(n);
     if (v <= 0n || v >= 0xffffffffffffffffn) throw new RangeError('n must be within 1..2^64-2');
-    const buf = Buffer.alloc(8);
-    buf.writeBigUInt64LE(v);
-    fsCall('write', () => writeSync(this.fd, buf));
+    native.eventfdWrite(this.fd, v);
   }
 
   /** Reads and resets the counter (or takes 1 in semaphore mode). */
   read(): bigint {
-    const buf = Buffer.alloc(8);
-    fsCall('read', () => readSync(this.fd, buf, 0, 8, null));
-    return buf.readBigUInt64LE();
+    return native.eventfdRead(this.fd);
   }
 
   /** Resolves once the counter is non-zero. */

@@ -16,11 +16,15 @@ export interface CoreBinding {
   dup(fd: number): number;
   trackedFds(): number[];
   fionread(fd: number): number;
-  memfdCreate(name: string, flags: number): number;
+  /** With a size: ftruncate'd to it, the fd closed again if that fails. */
+  memfdCreate(name: string, flags: number, size?: number): number;
+  ftruncate(fd: number, size: number): void;
   addSeals(fd: number, seals: number): void;
   getSeals(fd: number): number;
   eventfd(initval: number, flags: number): number;
   fallocate(fd: number, mode: number, offset: number, length: number): void;
+  eventfdRead(fd: number): bigint;
+  eventfdWrite(fd: number, value: bigint): void;
   mmap(fd: number, length: number, prot: number, flags: number, offset: number): ArrayBuffer;
   munmap(buffer: ArrayBuffer): boolean;
   mappingCount(): number;
