@@ -50,6 +50,10 @@ Napi::Value Adopt(const Napi::CallbackInfo& info) {
   return Track(info.Env(), fd);
 }
 
+// own(fd): take ownership of an fd the kernel has just returned (an ioctl's new fd): tracked like adopt, without
+// adopt's F_GETFD probe (the ioctl's success says it is open).
+Napi::Value Own(const Napi::CallbackInfo& info) { return Track(info.Env(), FdArg(info, 0)); }
+
 // release(fd): stop tracking without closing (ownership handed to someone else).
 Napi::Value Release(const Napi::CallbackInfo& info) {
   GetState(info.Env())->fds.erase(FdArg(info, 0));
@@ -184,6 +188,7 @@ void InitFds(Napi::Env env, Napi::Object exports) {
   exports.Set("open", Napi::Function::New(env, Open, "open"));
   exports.Set("close", Napi::Function::New(env, Close, "close"));
   exports.Set("adopt", Napi::Function::New(env, Adopt, "adopt"));
+  exports.Set("own", Napi::Function::New(env, Own, "own"));
   exports.Set("release", Napi::Function::New(env, Release, "release"));
   exports.Set("dup", Napi::Function::New(env, Dup, "dup"));
   exports.Set("trackedFds", Napi::Function::New(env, TrackedFds, "trackedFds"));

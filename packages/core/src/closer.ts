@@ -28,7 +28,8 @@ export class CloseNotifier implements Closable {
 
   onceClosed(listener: (reason: unknown) => void): () => void {
     if (this.#make) throw this.reason;
-    const listeners = (this.#listeners ??= new Set());
+    this.#listeners ??= new Set();
+    const listeners = this.#listeners;
     listeners.add(listener);
     return () => listeners.delete(listener);
   }

@@ -12,6 +12,8 @@ export interface CoreBinding {
   open(path: string, flags: number, mode?: number): number;
   close(fd: number): void;
   adopt(fd: number): number;
+  /** Like adopt, for an fd the kernel has just returned (no F_GETFD probe): ownNew's native half. */
+  own(fd: number): number;
   release(fd: number): void;
   dup(fd: number): number;
   trackedFds(): number[];

@@ -85,7 +85,27 @@ const mmapHints: Readonly<Record<string, string>> = {
     'the dma-buf fd was not opened for the access the mapping asks for (e.g. a read-only fd mapped read-write)',
 };
 
+let construct!: (fd: number, size: number | undefined) => DmaBuf;
+
+/**
+ * For addon packages (@zcopy/dma-buf/internal): an owned DmaBuf for a dma-buf fd the kernel has just returned from
+ * an ioctl that makes dma-bufs (a heap allocation, a PRIME export, UDMABUF_CREATE). The ioctl vouches for the kind,
+ * so there is no fstatfs/F_GETFD probe as in DmaBuf.adopt(); `size` is for callers the kernel's rule tells the exact
+ * size (it then needs no lseek). Whatever fails closes the fd.
+ */
+export function ownNewDmaBuf(fd: number, size?: number): DmaBuf {
+  return adoptOrClose(fd, (n) => construct(native.own(n), size));
+}
+
 export class DmaBuf extends FdObject {
+  static {
+    construct = (fd, size) => {
+      const buf = new DmaBuf(fd, { owned: true });
+      buf.#size = size;
+      return buf;
+    };
+  }
+
   // Kept apart from FdObject's fd: close() runs onClose after the fd getter has started to throw.
   readonly #rawFd: number;
   #size: number | undefined;

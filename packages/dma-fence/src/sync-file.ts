@@ -182,7 +182,7 @@ export class SyncFile extends FdObject {
   }
 }
 
-/** Wrap an fd the addon just created (merge, export, createFence) as an owned SyncFile. */
+/** Wrap an fd the addon just created (merge, export, createFence) as an owned SyncFile (no probe: the ioctl vouches). */
 export function ownNewSyncFile(fd: number): SyncFile {
-  return adoptOrClose(fd, (n) => construct(core.adopt(n), { owned: true }));
+  return adoptOrClose(fd, (n) => construct(core.own(n), { owned: true }));
 }

@@ -3,7 +3,8 @@
 import { constants as fsConstants, readdirSync } from 'node:fs';
 import { charDeviceOf, type FdLike, FdObject, fdOf } from '@zcopy/core';
 import { adoptOrClose, checkCharDevice, native, registerHints, withErrorContext } from '@zcopy/core/internal';
-import { checkDmaBufName, DmaBuf } from '@zcopy/dma-buf';
+import { checkDmaBufName, DmaBuf, PAGE_SIZE } from '@zcopy/dma-buf';
+import { ownNewDmaBuf } from '@zcopy/dma-buf/internal';
 import { binding } from './native.js';
 
 export const DMA_HEAP_DIR = '/dev/dma_heap';
@@ -127,12 +128,16 @@ export class DmaHeap extends FdObject {
       throw new TypeError(`access must be 'readwrite', 'read' or 'write', got ${String(access)}`);
     const name = options.name === undefined ? undefined : checkDmaBufName(options.name);
     const fd = withErrorContext({ size }, () => binding.alloc(this.fd, size, mode));
-    return adoptOrClose(
-      fd,
-      (n) => DmaBuf.adopt(n),
-      (buf) => {
-        if (name !== undefined) buf.name = name;
-      },
-    );
+    // Every heap hands out PAGE_ALIGN(size) bytes (dma_heap_buffer_alloc): the size needs no lseek.
+    const buf = ownNewDmaBuf(fd, Math.ceil(size / PAGE_SIZE) * PAGE_SIZE);
+    if (name !== undefined) {
+      try {
+        buf.name = name;
+      } catch (e) {
+        buf.close();
+        throw e;
+      }
+    }
+    return buf;
   }
 }

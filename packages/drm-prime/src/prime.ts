@@ -1,7 +1,8 @@
 // PRIME: GEM handle → dma-buf fd (export) and dma-buf fd → GEM handle (import), with what the kernel's errnos mean.
 import { type FdLike, fdOf } from '@zcopy/core';
-import { adoptOrClose, registerHints, withErrorContext } from '@zcopy/core/internal';
-import { DmaBuf } from '@zcopy/dma-buf';
+import { registerHints, withErrorContext } from '@zcopy/core/internal';
+import type { DmaBuf } from '@zcopy/dma-buf';
+import { ownNewDmaBuf } from '@zcopy/dma-buf/internal';
 import { binding } from './native.js';
 import type { DrmOwner } from './owner.js';
 
@@ -48,7 +49,7 @@ function exportFlags(options: PrimeExportOptions): number {
 /** PRIME_HANDLE_TO_FD (DRM_CLOEXEC always) as an owned DmaBuf. */
 export function exportHandle(device: DrmOwner, handle: number, options: PrimeExportOptions = {}): DmaBuf {
   const flags = exportFlags(options);
-  return adoptOrClose(binding.handleToFd(device.fd, handle, flags), (fd) => DmaBuf.adopt(fd));
+  return ownNewDmaBuf(binding.handleToFd(device.fd, handle, flags));
 }
 
 /** PRIME_FD_TO_HANDLE: the handle number (the caller wraps it in a reference). */

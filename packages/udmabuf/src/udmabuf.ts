@@ -11,6 +11,7 @@ import {
   withErrorContext,
 } from '@zcopy/core/internal';
 import { checkDmaBufName, DmaBuf } from '@zcopy/dma-buf';
+import { ownNewDmaBuf } from '@zcopy/dma-buf/internal';
 import { explainEinval, type ResolvedRange } from './diagnose.js';
 import { binding } from './native.js';
 
@@ -144,7 +145,7 @@ export class UdmabufDevice extends FdObject {
     const fd = withErrorContext({ udmabufRanges: [range] }, () =>
       binding.create(this.fd, range.memfd, range.offset, range.size),
     );
-    return wrap(fd, name);
+    return wrap(fd, name, [range]);
   }
 
   /** One dma-buf over several ranges, of one or more memfds, in order (UDMABUF_CREATE_LIST). */
@@ -160,7 +161,7 @@ export class UdmabufDevice extends FdObject {
         resolved.map((r) => r.size),
       ),
     );
-    return wrap(fd, name);
+    return wrap(fd, name, resolved);
   }
 
   /**
@@ -174,13 +175,20 @@ export class UdmabufDevice extends FdObject {
   }
 }
 
-// Wraps a fresh dma-buf fd; a failure after the ioctl closes it rather than leak it.
-function wrap(fd: number, name: string | undefined): DmaBuf {
-  return adoptOrClose(
+// Wraps a fresh dma-buf fd; a failure after the ioctl closes it rather than leak it. Its size is the sum of the
+// ranges (the kernel takes only whole pages and makes the buffer exactly that long): no lseek needed.
+function wrap(fd: number, name: string | undefined, ranges: readonly ResolvedRange[]): DmaBuf {
+  const buf = ownNewDmaBuf(
     fd,
-    (n) => DmaBuf.adopt(n),
-    (buf) => {
-      if (name !== undefined) buf.name = name;
-    },
+    ranges.reduce((sum, r) => sum + r.size, 0),
   );
+  if (name !== undefined) {
+    try {
+      buf.name = name;
+    } catch (e) {
+      buf.close();
+      throw e;
+    }
+  }
+  return buf;
 }
