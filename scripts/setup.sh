@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 source images/lib.sh
 
 need_pkgs build-essential python3 libdrm-dev libxen-dev qemu-system-x86 busybox-static cpio linux-source-6.1 \
-  flex bison bc libelf-dev libssl-dev ccache xz-utils
+  flex bison bc libelf-dev libssl-dev ccache xz-utils strace
 # The release's linux-arm64 addons: cross-compiled here, loaded by an arm64 Node under qemu-user (test/packaging).
 need_pkgs g++-aarch64-linux-gnu qemu-user-static
 

@@ -56,7 +56,17 @@ export function compileC(source, { name, flags = [], libs = [], outDir, static: 
   const exe = join(dir, name ?? source.replace(/^.*\//, '').replace(/\.c$/, ''));
   execFileSync(
     process.env.CC || 'gcc',
-    ['-O2', '-Wall', ...(isStatic ? ['-static'] : []), ...flags, '-o', exe, source, ...libs],
+    [
+      '-O2',
+      '-Wall',
+      `-I${import.meta.dirname}`,
+      ...(isStatic ? ['-static'] : []),
+      ...flags,
+      '-o',
+      exe,
+      source,
+      ...libs,
+    ],
     { stdio: 'inherit' },
   );
   return exe;
@@ -157,12 +167,28 @@ export function ratioReport({
 }
 
 /**
+ * Count mode (syscallsPerCase): with ZCOPY_BENCH_CASE and ZCOPY_BENCH_COUNT set, how many times the case `name`
+ * runs (0 for the other cases); undefined when timing. The C side's twin is count.h.
+ */
+export function countMode(name) {
+  const which = process.env.ZCOPY_BENCH_CASE;
+  const count = process.env.ZCOPY_BENCH_COUNT;
+  if (which === undefined || count === undefined) return undefined;
+  return which === name ? Number(count) : 0;
+}
+
+/**
  * The JS twin of the C benches' TIMED(): 20 warm-up calls, then batches of 10 until `seconds` have passed;
  * prints { case, ops, seconds, cpuSeconds } as one JSON line (what opsPerSecond reads). cpuSeconds is the
  * process's CPU time (user + system, every thread) over the same span: on a shared machine it moves far less than
  * the wall time.
  */
 export function timed(name, op, seconds) {
+  const counting = countMode(name);
+  if (counting !== undefined) {
+    for (let i = 0; i < counting; i++) op();
+    return;
+  }
   for (let i = 0; i < 20; i++) op();
   let ops = 0;
   const cpu0 = process.cpuUsage();
@@ -183,6 +209,11 @@ function cpuSince(cpu0) {
 
 /** timed() for an async op: each call is awaited (a sync op is awaited too, so both cost the same tick). */
 export async function timedAsync(name, op, seconds) {
+  const counting = countMode(name);
+  if (counting !== undefined) {
+    for (let i = 0; i < counting; i++) await op();
+    return;
+  }
   for (let i = 0; i < 20; i++) await op();
   let ops = 0;
   const cpu0 = process.cpuUsage();
@@ -230,9 +261,10 @@ export function haveStrace() {
  * (start-up and exit cancel out), divided by n. Returns { total, calls: { name: perOp } } with the syscalls
  * made at least `min` times per operation (what is left below that is start-up noise: threads, GC).
  */
-export function syscallsPerOp(file, argsFor, { n = 500, min = 0.05, ...options } = {}) {
-  const zero = straceCounts(file, argsFor(0), options);
-  const full = straceCounts(file, argsFor(n), options);
+export function syscallsPerOp(file, argsFor, { n = 500, min = 0.05, envFor, ...options } = {}) {
+  const env = (k) => (envFor ? { env: { ...process.env, ...envFor(k) } } : {});
+  const zero = straceCounts(file, argsFor(0), { ...options, ...env(0) });
+  const full = straceCounts(file, argsFor(n), { ...options, ...env(n) });
   const calls = {};
   let total = 0;
   for (const name of new Set([...Object.keys(zero), ...Object.keys(full)])) {
@@ -244,12 +276,60 @@ export function syscallsPerOp(file, argsFor, { n = 500, min = 0.05, ...options }
   return { total: Math.round(total * 100) / 100, calls };
 }
 
+/**
+ * syscallsPerOp of one case of a bench program in count mode (count.h / countMode): the program runs with
+ * ZCOPY_BENCH_CASE=name and ZCOPY_BENCH_COUNT=n, then 0.
+ */
+export function syscallsPerCase(name, file, args, options = {}) {
+  return syscallsPerOp(file, () => args, {
+    ...options,
+    envFor: (k) => ({ ZCOPY_BENCH_CASE: name, ZCOPY_BENCH_COUNT: String(k) }),
+  });
+}
+
 /** { ioctl: 2, close: 1 } as "ioctl×2 close", sorted by name. */
 export function formatCalls(calls) {
   return Object.keys(calls)
     .sort()
     .map((k) => (calls[k] === 1 ? k : `${k}×${calls[k]}`))
     .join(' ');
+}
+
+/**
+ * Syscalls per op of every case, both sides (strace -f -c in count mode; {} without strace): `zcopy` and `c` are
+ * [file, args] of the two bench programs; `cName` maps a zcopy case to the C case it is measured against.
+ */
+export function syscallsOfCases(names, { zcopy, c, cName = (n) => n, n = 200 }) {
+  if (!haveStrace()) {
+    console.error('bench: no strace here: syscall counts left out');
+    return {};
+  }
+  return Object.fromEntries(
+    names.map((name) => [
+      name,
+      {
+        zcopy: syscallsPerCase(name, zcopy[0], zcopy[1], { n }),
+        c: syscallsPerCase(cName(name), c[0], c[1], { n }),
+      },
+    ]),
+  );
+}
+
+/** ratioReport's extra columns for rows with `syscalls: { zcopy, c }`. */
+export const syscallColumns = [
+  {
+    header: 'syscalls zcopy',
+    value: (r) => (r.syscalls ? `${r.syscalls.zcopy.total} (${formatCalls(r.syscalls.zcopy.calls)})` : '-'),
+  },
+  {
+    header: 'syscalls C',
+    value: (r) => (r.syscalls ? `${r.syscalls.c.total} (${formatCalls(r.syscalls.c.calls)})` : '-'),
+  },
+];
+
+/** Where a package's bench writes its results by default: docs/bench/<name>.json. */
+export function resultsPath(name) {
+  return join(packagesDir, '..', 'docs', 'bench', `${name}.json`);
 }
 
 /** Writes a bench's results (one JSON document) where the README's table generator reads them. */

@@ -3,6 +3,7 @@
 //   fence_bench latency <n>          poll() waiter: latency from the kernel's signal timestamp to poll returning
 //   fence_bench merge <n>            SYNC_IOC_MERGE of two active fences + close, per op
 //   fence_bench info <n>             fence info as an API would read it (count, then fill), per op
+//   fence_bench cycle <n>            create a fence, signal it, poll it, close it, per op
 // Every result is one JSON line on stdout, in nanoseconds.
 #define _GNU_SOURCE
 #include <errno.h>
@@ -141,7 +142,7 @@ static int merge(int n) {
     close(d.fence);
   }
   uint64_t t1 = now_ns();
-  printf("{\"op\":\"merge\",\"n\":%d,\"perOp\":%.1f}\n", n, (double)(t1 - t0) / n);
+  printf("{\"op\":\"merge\",\"n\":%d,\"perOp\":%.1f}\n", n, n > 0 ? (double)(t1 - t0) / n : 0.0);
   return 0;
 }
 
@@ -163,18 +164,40 @@ static int info(int n) {
     free(fi);
   }
   uint64_t t1 = now_ns();
-  printf("{\"op\":\"info\",\"n\":%d,\"perOp\":%.1f}\n", n, (double)(t1 - t0) / n);
+  printf("{\"op\":\"info\",\"n\":%d,\"perOp\":%.1f}\n", n, n > 0 ? (double)(t1 - t0) / n : 0.0);
+  return 0;
+}
+
+// A fence's whole life as a driver's user lives it: create, wait (here after the signal: poll returns at once),
+// signal (SW_SYNC_IOC_INC), close. What the syscall count compares with SyncFile.wait().
+static int cycle(int n) {
+  int tl = open(sw_sync_path, O_RDWR | O_CLOEXEC);
+  if (tl < 0) die(sw_sync_path);
+  uint64_t t0 = now_ns();
+  for (int i = 0; i < n; i++) {
+    int fence = create_fence(tl, (unsigned)i + 1);
+    __u32 one = 1;
+    if (xioctl(tl, SW_SYNC_IOC_INC, &one) < 0) die("SW_SYNC_IOC_INC");
+    struct pollfd p = {fence, POLLIN, 0};
+    while (poll(&p, 1, -1) < 0)
+      if (errno != EINTR) die("poll");
+    close(fence);
+  }
+  uint64_t t1 = now_ns();
+  printf("{\"op\":\"cycle\",\"n\":%d,\"perOp\":%.1f}\n", n, n > 0 ? (double)(t1 - t0) / n : 0.0);
   return 0;
 }
 
 int main(int argc, char** argv) {
   if (argc >= 2 && strcmp(argv[1], "signaller") == 0) return signaller();
-  int n = argc >= 3 ? atoi(argv[2]) : 0;
-  if (argc >= 3 && n > 0) {
-    if (strcmp(argv[1], "latency") == 0) return latency(n);
+  int n = argc >= 3 ? atoi(argv[2]) : -1;
+  // n = 0 runs only the set-up (the baseline of a syscall count).
+  if (argc >= 3 && n >= 0) {
+    if (strcmp(argv[1], "latency") == 0 && n > 0) return latency(n);
     if (strcmp(argv[1], "merge") == 0) return merge(n);
     if (strcmp(argv[1], "info") == 0) return info(n);
+    if (strcmp(argv[1], "cycle") == 0) return cycle(n);
   }
-  fprintf(stderr, "usage: fence_bench signaller | latency <n> | merge <n> | info <n>\n");
+  fprintf(stderr, "usage: fence_bench signaller | latency <n> | merge <n> | info <n> | cycle <n>\n");
   return 2;
 }

@@ -7,10 +7,21 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchArgs, compileC, quantile, ratioReport } from '../../../scripts/bench/harness.mjs';
+import * as bench from '../../../scripts/bench/harness.mjs';
+
+const { benchArgs, compileC, quantile, ratioReport } = bench;
 
 const here = dirname(fileURLToPath(import.meta.url));
-const { n, json: asJson } = benchArgs({ n: { default: '2000', number: true } });
+const {
+  n,
+  json: asJson,
+  count,
+  out,
+} = benchArgs({
+  n: { default: '2000', number: true },
+  count: { default: '100', number: true },
+  out: { default: bench.resultsPath('dma-fence-guest') },
+});
 
 let api;
 let core;
@@ -83,7 +94,7 @@ const cLat = c('latency', n);
 const rows = [
   { case: 'wait latency p50 (ns)', zcopy: jsLat.p50, c: cLat.p50 },
   { case: 'wait latency p99 (ns)', zcopy: jsLat.p99, c: cLat.p99 },
-  { case: 'uv_poll floor p50 (ns)', zcopy: floorLat.p50, c: cLat.p50 },
+  { case: 'core waitReadable p50 (ns)', zcopy: floorLat.p50, c: cLat.p50 },
 ];
 progress('merge and info');
 jsMerge(200);
@@ -91,10 +102,40 @@ rows.push({ case: 'merge per call (ns)', zcopy: jsMerge(n * 5).perOp, c: c('merg
 jsInfo(200);
 rows.push({ case: 'info per call (ns)', zcopy: jsInfo(n * 5).perOp, c: c('info', n * 5).perOp });
 
-ratioReport({
+// A fence's whole life (create, wait, signal, close) and merge/info: time per op from the same programs the
+// syscall counts run (fence-count.mjs and fence_bench), so the two columns describe one sequence.
+const countJs = join(here, 'fence-count.mjs');
+const jsOp = (op, k) => bench.jsonLines(process.execPath, [countJs, op, k])[0].perOp;
+progress('fence life cycle');
+jsOp('cycle', 200);
+rows.push({ case: 'create+wait+signal+close per op (ns)', zcopy: jsOp('cycle', n), c: c('cycle', n).perOp });
+const syscalls = bench.haveStrace()
+  ? Object.fromEntries(
+      [
+        ['create+wait+signal+close per op (ns)', 'cycle'],
+        ['merge per call (ns)', 'merge'],
+        ['info per call (ns)', 'info'],
+      ].map(([name, op]) => [
+        name,
+        {
+          zcopy: bench.syscallsPerOp(process.execPath, (k) => [countJs, op, k], { n: count }),
+          c: bench.syscallsPerOp(bin, (k) => [op, k], { n: count }),
+        },
+      ]),
+    )
+  : {};
+for (const r of rows) r.syscalls = syscalls[r.case];
+const meta = { bench: '@zcopy/dma-fence', where: 'guest (QEMU TCG)', kernel: bench.kernelRelease(), n };
+const reported = ratioReport({
   title: `@zcopy/dma-fence bench (n=${n}; zcopy/C ratio, lower is better)`,
   unit: 'ns',
   rows,
   json: asJson,
-  meta: { package: '@zcopy/dma-fence', n },
+  meta,
+  extra: bench.syscallColumns,
+});
+bench.writeResults(out, {
+  ...meta,
+  date: new Date().toISOString(),
+  rows: reported.map((r) => ({ unit: 'ns', ...r })),
 });

@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "count.h"
+
 static double now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -67,6 +69,11 @@ static void report(const char* name, long ops, double seconds) {
 // Runs op in batches until `seconds` have passed (after a short warm-up), like the JS side.
 #define TIMED(name, seconds, op)              \
   do {                                        \
+    long n_;                                  \
+    if (bench_counting(name, &n_)) {          \
+      for (long i_ = 0; i_ < n_; i_++) op;    \
+      break;                                  \
+    }                                         \
     for (int w_ = 0; w_ < 20; w_++) op;       \
     long ops_ = 0;                            \
     double t0_ = now(), t_;                   \

@@ -10,7 +10,12 @@ import { fileURLToPath } from 'node:url';
 import * as bench from '../../../scripts/bench/harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const values = bench.benchArgs({ seconds: { default: '1', number: true }, heap: { default: 'system' } });
+const values = bench.benchArgs({
+  seconds: { default: '1', number: true },
+  heap: { default: 'system' },
+  count: { default: '100', number: true },
+  out: { default: bench.resultsPath('dma-heap-guest') },
+});
 const { seconds } = values;
 const heapPath = `/dev/dma_heap/${values.heap}`;
 if (!existsSync(heapPath))
@@ -20,17 +25,36 @@ if (!existsSync(heapPath))
 bench.requireBuilt('dma-heap', 'dma-buf', 'core');
 
 const exe = bench.compileC(join(here, 'heap_bench.c'));
-const c = bench.opsPerSecond(bench.jsonLines(exe, [heapPath, seconds]));
-const zcopy = bench.opsPerSecond(
-  bench.jsonLines(process.execPath, [join(here, 'heap-bench.mjs'), values.heap, seconds]),
-);
+const cArgs = [heapPath, seconds];
+const zArgs = [join(here, 'heap-bench.mjs'), values.heap, seconds];
+const c = bench.opsPerSecond(bench.jsonLines(exe, cArgs));
+const zcopy = bench.opsPerSecond(bench.jsonLines(process.execPath, zArgs));
 
 // Both bracket rows of the zcopy side compare against the one C bracket.
 const cFor = (name) => c.get(name === 'withCpuAccess 1 MiB' ? 'sync start+end 1 MiB' : name);
-bench.ratioReport({
-  title: `dma-heap '${values.heap}', ${seconds}s per case, kernel ${bench.kernelRelease()}`,
+const syscalls = bench.syscallsOfCases([...zcopy.keys()], {
+  zcopy: [process.execPath, zArgs],
+  c: [exe, cArgs],
+  cName: (name) => (name === 'withCpuAccess 1 MiB' ? 'sync start+end 1 MiB' : name),
+  n: values.count,
+});
+const meta = {
+  bench: '@zcopy/dma-heap',
+  where: 'guest (QEMU TCG)',
+  kernel: bench.kernelRelease(),
+  heap: values.heap,
+  seconds,
+};
+const rows = bench.ratioReport({
+  title: `dma-heap '${values.heap}', ${seconds}s per case, kernel ${meta.kernel}`,
   unit: 'ops/s',
-  rows: [...zcopy].map(([name, z]) => ({ case: name, zcopy: z, c: cFor(name) })),
+  rows: [...zcopy].map(([name, z]) => ({ case: name, zcopy: z, c: cFor(name), syscalls: syscalls[name] })),
   json: values.json,
-  meta: { heap: values.heap, seconds },
+  meta,
+  extra: bench.syscallColumns,
+});
+bench.writeResults(values.out, {
+  ...meta,
+  date: new Date().toISOString(),
+  rows: rows.map((r) => ({ unit: 'ops/s', ...r })),
 });

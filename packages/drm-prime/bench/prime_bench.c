@@ -8,6 +8,8 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "count.h"
 #include <xf86drm.h>
 #include <xf86drmMode.h>
 
@@ -28,6 +30,13 @@ static double seconds;
 // Same shape as timed() in prime-bench.mjs: warm-up, then batches of 10 until the time is up.
 #define TIMED(name, body)                                                    \
   do {                                                                       \
+    long n_;                                                                 \
+    if (bench_counting(name, &n_)) {                                         \
+      for (long i_ = 0; i_ < n_; i_++) {                                     \
+        body;                                                                \
+      }                                                                      \
+      break;                                                                 \
+    }                                                                        \
     for (int w = 0; w < 20; w++) {                                           \
       body;                                                                  \
     }                                                                        \

@@ -9,7 +9,11 @@ import { fileURLToPath } from 'node:url';
 import * as bench from '../../../scripts/bench/harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const values = bench.benchArgs({ seconds: { default: '1', number: true } });
+const values = bench.benchArgs({
+  seconds: { default: '1', number: true },
+  count: { default: '100', number: true },
+  out: { default: bench.resultsPath('drm-prime-guest') },
+});
 const { seconds } = values;
 bench.requireBuilt('drm-prime', 'dma-buf', 'core');
 
@@ -28,14 +32,33 @@ const exe = bench.compileC(join(here, 'prime_bench.c'), {
   flags: ['-I/usr/include/libdrm'],
   libs: ['-ldrm'],
 });
-const c = bench.opsPerSecond(bench.jsonLines(exe, [kmsPath, vgemPath, seconds]));
-const zcopy = bench.opsPerSecond(
-  bench.jsonLines(process.execPath, [join(here, 'prime-bench.mjs'), kmsPath, vgemPath, seconds]),
-);
-bench.ratioReport({
-  title: `drm-prime: vkms ${kmsPath} → vgem ${vgemPath}, ${seconds}s per case, kernel ${bench.kernelRelease()}`,
+const cArgs = [kmsPath, vgemPath, seconds];
+const zArgs = [join(here, 'prime-bench.mjs'), kmsPath, vgemPath, seconds];
+const c = bench.opsPerSecond(bench.jsonLines(exe, cArgs));
+const zcopy = bench.opsPerSecond(bench.jsonLines(process.execPath, zArgs));
+const syscalls = bench.syscallsOfCases([...zcopy.keys()], {
+  zcopy: [process.execPath, zArgs],
+  c: [exe, cArgs],
+  n: values.count,
+});
+const meta = {
+  bench: '@zcopy/drm-prime',
+  where: 'guest (QEMU TCG)',
+  kernel: bench.kernelRelease(),
+  kms: kmsPath,
+  vgem: vgemPath,
+  seconds,
+};
+const rows = bench.ratioReport({
+  title: `drm-prime: vkms ${kmsPath} → vgem ${vgemPath}, ${seconds}s per case, kernel ${meta.kernel}`,
   unit: 'ops/s',
-  rows: [...zcopy].map(([name, z]) => ({ case: name, zcopy: z, c: c.get(name) })),
+  rows: [...zcopy].map(([name, z]) => ({ case: name, zcopy: z, c: c.get(name), syscalls: syscalls[name] })),
   json: values.json,
-  meta: { kms: kmsPath, vgem: vgemPath, seconds },
+  meta,
+  extra: bench.syscallColumns,
+});
+bench.writeResults(values.out, {
+  ...meta,
+  date: new Date().toISOString(),
+  rows: rows.map((r) => ({ unit: 'ops/s', ...r })),
 });
