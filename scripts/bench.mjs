@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// `pnpm bench`: every packages/*/bench/run.mjs, run inside one bare guest (where the drivers are), each printing
-// its table of zcopy vs the same sequence in C, measured in the same VM. Benchmarks are never assertions.
+// `pnpm bench`: every packages/*/bench/run.mjs — core's on the host's real CPU, the drivers' inside one bare guest
+// (where the drivers are) and the Xen ones in dom0 — each printing its table of zcopy vs the same sequence in C,
+// measured on the same kernel; then the README's table from their JSON results. Benchmarks are never assertions.
 //   node scripts/bench.mjs [package ...]
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,9 +20,18 @@ if (benches.length === 0) {
 }
 // Benchmarks of Xen interfaces run in dom0 of the Xen guest; the rest in the bare guest.
 const xenOnly = new Set(['grant-table', 'gntdev-dmabuf', 'cli']);
+// Benchmarks of what every Linux has run on the host's real CPU, before the guests.
+const hostOnly = new Set(['core']);
 let failed = false;
+for (const p of benches.filter((b) => hostOnly.has(b))) {
+  console.log(`== @zcopy/${p} (host)`);
+  const res = spawnSync(process.execPath, [join(root, 'packages', p, 'bench', 'run.mjs')], {
+    stdio: 'inherit',
+  });
+  if (res.status !== 0) failed = true;
+}
 for (const mode of ['bare', 'xen']) {
-  const group = benches.filter((p) => xenOnly.has(p) === (mode === 'xen'));
+  const group = benches.filter((p) => !hostOnly.has(p) && xenOnly.has(p) === (mode === 'xen'));
   if (group.length === 0) continue;
   const script = group
     .map(
@@ -37,4 +48,6 @@ for (const mode of ['bare', 'xen']) {
     );
   }
 }
+// The README's table, from the results the benches just wrote (docs/bench/*.json).
+spawnSync(process.execPath, [join(root, 'scripts', 'bench', 'readme-table.mjs')], { stdio: 'inherit' });
 process.exit(failed ? 1 : 0);

@@ -71,8 +71,10 @@ describe('size, name and fdinfo as the kernel reports them', () => {
       [1 << 20, (1 << 20) / PAGE_SIZE],
     ] as const) {
       using buf = system.allocate(asked);
-      expect(buf.size).toBe(pages * PAGE_SIZE);
+      expect(buf.size).toBe(pages * PAGE_SIZE); // the heap's rule (PAGE_ALIGN), known without a syscall
       expect(buf.info().size).toBe(pages * PAGE_SIZE);
+      using borrowed = DmaBuf.borrow(buf.fd); // knows nothing: asks lseek(SEEK_END)
+      expect(borrowed.size).toBe(pages * PAGE_SIZE);
     }
   });
 

@@ -42,6 +42,7 @@ describe('round trips', () => {
     using memfd = createSealedMemfd(4 * PAGE_SIZE);
     using buf = dev.create(memfd, { offset: PAGE_SIZE, size: 2 * PAGE_SIZE });
     expect(buf.size).toBe(2 * PAGE_SIZE);
+    expect(buf.info().size).toBe(2 * PAGE_SIZE); // the kernel's figure agrees with the one known from the range
     using m = buf.mmap();
     pwrite(memfd.fd, 'from the memfd', PAGE_SIZE + 10);
     expect(buf.withCpuAccess('read', () => m.buffer.toString('utf8', 10, 24))).toBe('from the memfd');
@@ -71,6 +72,7 @@ describe('round trips', () => {
       { name: 'list' },
     );
     expect(buf.size).toBe(4 * PAGE_SIZE);
+    expect(buf.info().size).toBe(4 * PAGE_SIZE); // the sum of the ranges, as the kernel made it
     expect(buf.name).toBe('list');
     pwrite(b.fd, 'b2', 2 * PAGE_SIZE);
     pwrite(a.fd, 'a0', 0);

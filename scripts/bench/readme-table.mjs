@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+// Makes the README's benchmark table from the benches' JSON results (docs/bench/*.json, written by each
+// packages/*/bench/run.mjs): no figure in that table is copied by hand.
+//   node scripts/bench/readme-table.mjs [--check]
+// Replaces what lies between the markers <!-- bench-table:start --> and <!-- bench-table:end --> in README.md;
+// --check exits 1 if the README is not what the JSON files make.
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { formatCalls } from './harness.mjs';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const dir = join(root, 'docs', 'bench');
+const readme = join(root, 'README.md');
+const start = '<!-- bench-table:start -->';
+const end = '<!-- bench-table:end -->';
+
+const num = (x) => (x === undefined || Number.isNaN(x) ? '-' : Math.round(x).toLocaleString('en-US'));
+const calls = (s) => (s ? `${s.total}: ${formatCalls(s.calls)}` : '-');
+
+function value(r, x) {
+  return r.unit === 'ns' ? `${num(x)} ns` : `${num(x)}/s`;
+}
+
+function ratio(r) {
+  let text = Number.isFinite(r.ratio) ? r.ratio.toFixed(2) : '-';
+  if (r.cpu) text += ` (CPU time: ${r.cpu.ratio.toFixed(2)}, +${r.cpu.overheadUs.toFixed(1)} µs/op)`;
+  if (r.ratioToNode !== undefined)
+    text += `; ${r.ratioToNode.toFixed(2)}× Node's net.Socket (${num(r.node)} ns)`;
+  return text;
+}
+
+export function makeTable() {
+  const files = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.json'))
+        .sort()
+    : [];
+  const lines = [
+    '| bench | where | case | zcopy | C | zcopy/C | syscalls/op zcopy | syscalls/op C |',
+    '| --- | --- | --- | ---: | ---: | --- | --- | --- |',
+  ];
+  const runs = [];
+  for (const f of files) {
+    const res = JSON.parse(readFileSync(join(dir, f), 'utf8'));
+    runs.push(`\`docs/bench/${f}\`: ${res.date?.slice(0, 16).replace('T', ' ')} UTC, kernel ${res.kernel}`);
+    for (const r of res.rows)
+      lines.push(
+        `| ${res.bench} | ${res.where} | ${r.case} | ${value(r, r.zcopy)} | ${value(r, r.c)} | ${ratio(r)} | ` +
+          `${calls(r.syscalls?.zcopy)} | ${calls(r.syscalls?.c)} |`,
+      );
+  }
+  return `${lines.join('\n')}\n\nFrom: ${runs.join('; ')}.`;
+}
+
+const text = readFileSync(readme, 'utf8');
+const a = text.indexOf(start);
+const b = text.indexOf(end);
+if (a < 0 || b < a) {
+  console.error(`readme-table: README.md has no ${start} … ${end} markers`);
+  process.exit(1);
+}
+const next = `${text.slice(0, a + start.length)}\n${makeTable()}\n${text.slice(b)}`;
+if (process.argv.includes('--check')) {
+  if (next !== text) {
+    console.error(
+      'readme-table: README.md is not what docs/bench/*.json make: run node scripts/bench/readme-table.mjs',
+    );
+    process.exit(1);
+  }
+} else writeFileSync(readme, next);
