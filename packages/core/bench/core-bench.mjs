@@ -7,8 +7,10 @@
 //                                                    own fastest fd-readiness path
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { EventFd, Memfd } from '@zcopy/core';
 import { quantile, timedAsync } from '../../../scripts/bench/harness.mjs';
+
+// ZCOPY_BENCH_CORE: another build of @zcopy/core (its dist/index.js) to measure, e.g. main's, for a before/after.
+const { EventFd, Fd, Memfd } = await import(process.env.ZCOPY_BENCH_CORE ?? '@zcopy/core');
 
 // (No `using`: plain .mjs on Node 20 has no explicit resource management.)
 function memfdOp() {
@@ -26,9 +28,15 @@ async function eventfdOp() {
   ev.read();
 }
 
+let fionreadFd;
 const cases = {
   'memfd 4 KiB create+map+close': memfdOp,
   'eventfd wait round trip': eventfdOp,
+  'ioctl FIONREAD': () => fionreadFd.bytesReadable(),
+  'eventfd write+read': () => {
+    ev.write(1);
+    ev.read();
+  },
 };
 
 async function latency(n, exe, kind) {
@@ -69,6 +77,9 @@ async function latency(n, exe, kind) {
 
 const [mode, a, b, c] = process.argv.slice(2);
 ev = EventFd.create();
+const fionreadMemfd = Memfd.create('fionread', { size: 4096 });
+fionreadFd = Fd.dup(fionreadMemfd);
+fionreadMemfd.close();
 if (mode === 'ops') {
   for (const [name, op] of Object.entries(cases)) await timedAsync(name, op, Number(a));
 } else if (mode === 'count') {
@@ -82,3 +93,4 @@ if (mode === 'ops') {
   process.exit(2);
 }
 ev.close();
+fionreadFd.close();

@@ -5,8 +5,9 @@
 //   core_bench signaller               fd 3 an eventfd, fd 4 a shared memfd: per byte read on stdin, stores
 //                                      CLOCK_MONOTONIC ns in the memfd's first 8 bytes, then writes 1 to fd 3
 //   core_bench signaller-stdout        the same, but the wake-up is one byte written to stdout (a pipe)
-// Cases: "memfd 4 KiB create+map+close" (memfd_create, ftruncate, mmap, munmap, close) and
-// "eventfd wait round trip" (write, poll, read: what an async wait on an eventfd does).
+// Cases: "memfd 4 KiB create+map+close" (memfd_create, ftruncate, mmap, munmap, close), "eventfd wait round trip"
+// (write, poll, read: what an async wait on an eventfd does), "ioctl FIONREAD" (one ioctl on a 4 KiB memfd: the
+// per-call cost of an ioctl wrapper) and "eventfd write+read" (two plain syscalls through the core).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -61,6 +63,18 @@ static void eventfd_op(void) {
   if (read(efd, &v, 8) != 8) die("read");
 }
 
+static int mfd = -1;
+static void fionread_op(void) {
+  int n = 0;
+  if (ioctl(mfd, FIONREAD, &n) < 0) die("ioctl FIONREAD");
+}
+
+static void eventfd_rw_op(void) {
+  uint64_t one = 1, v;
+  if (write(efd, &one, 8) != 8) die("write");
+  if (read(efd, &v, 8) != 8) die("read");
+}
+
 struct bench_case {
   const char* name;
   void (*op)(void);
@@ -68,6 +82,8 @@ struct bench_case {
 static const struct bench_case cases[] = {
     {"memfd 4 KiB create+map+close", memfd_op},
     {"eventfd wait round trip", eventfd_op},
+    {"ioctl FIONREAD", fionread_op},
+    {"eventfd write+read", eventfd_rw_op},
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 
@@ -157,6 +173,8 @@ static int latency(int n) {
 int main(int argc, char** argv) {
   efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (efd < 0) die("eventfd");
+  mfd = memfd_create("fionread", MFD_CLOEXEC);
+  if (mfd < 0 || ftruncate(mfd, 4096) < 0) die("memfd");
   if (argc >= 3 && strcmp(argv[1], "ops") == 0) {
     for (size_t i = 0; i < NCASES; i++) timed(&cases[i], atof(argv[2]));
     return 0;

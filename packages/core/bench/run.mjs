@@ -22,12 +22,15 @@ const values = bench.benchArgs({
   n: { default: '2000', number: true },
   count: { default: '500', number: true },
   out: { default: join(root, 'docs', 'bench', 'core-host.json') },
+  // Measure another build of @zcopy/core (a dist/index.js path), e.g. main's for a before/after comparison.
+  core: { default: '' },
 });
 bench.requireBuilt('core');
 
 const exe = bench.compileC(join(here, 'core_bench.c'));
 const js = join(here, 'core-bench.mjs');
-const node = (args) => bench.jsonLines(process.execPath, [js, ...args]);
+const env = values.core ? { ...process.env, ZCOPY_BENCH_CORE: resolve(values.core) } : process.env;
+const node = (args) => bench.jsonLines(process.execPath, [js, ...args], { env });
 const progress = (msg) => process.stderr.write(`bench: ${msg}\n`);
 
 progress(`ops/s, ${values.rounds} rounds of ${values.seconds}s per case and side`);
@@ -60,7 +63,7 @@ if (bench.haveStrace()) {
       name,
       {
         c: bench.syscallsPerOp(exe, (k) => ['count', name, k], { n: values.count }),
-        zcopy: bench.syscallsPerOp(process.execPath, (k) => [js, 'count', name, k], { n: values.count }),
+        zcopy: bench.syscallsPerOp(process.execPath, (k) => [js, 'count', name, k], { n: values.count, env }),
       },
     ]),
   );
@@ -110,7 +113,7 @@ for (const q of ['p50', 'p99']) {
 }
 
 const results = {
-  bench: '@zcopy/core',
+  bench: values.core ? `@zcopy/core (${resolve(values.core)})` : '@zcopy/core',
   where: 'host',
   date: new Date().toISOString(),
   kernel: bench.kernelRelease(),
