@@ -9,21 +9,16 @@
 namespace zcopy {
 namespace {
 
-struct FinalizeHint {
-  std::shared_ptr<CoreState> state;
-  Mapping* mapping;
-};
+const long kPageSize = ::sysconf(_SC_PAGESIZE);
 
 // GC of a mapping nobody unmapped: release it here (the JS side warns about the leak).
-void FinalizeMapping(napi_env, void*, void* hintPtr) {
-  auto* hint = static_cast<FinalizeHint*>(hintPtr);
-  Mapping* m = hint->mapping;
+void FinalizeMapping(napi_env, void*, void* hint) {
+  auto* m = static_cast<Mapping*>(hint);
   if (!m->unmapped) ::munmap(m->addr, m->length);
   // The address may already belong to a newer mapping: erase only our own entry.
-  auto it = hint->state->mappings.find(m->addr);
-  if (it != hint->state->mappings.end() && it->second == m) hint->state->mappings.erase(it);
+  auto it = m->state->mappings.find(m->addr);
+  if (it != m->state->mappings.end() && it->second == m) m->state->mappings.erase(it);
   delete m;
-  delete hint;
 }
 
 // mmap(fd, length, prot, flags, offset) -> ArrayBuffer
@@ -35,24 +30,20 @@ Napi::Value Mmap(const Napi::CallbackInfo& info) {
   int flags = static_cast<int>(U32Arg(info, 3, "flags"));
   uint64_t offset = U64Arg(info, 4, "offset");
   if (length == 0) throw Napi::RangeError::New(env, "mmap length must be greater than 0");
-  long page = ::sysconf(_SC_PAGESIZE);
-  if (offset % static_cast<uint64_t>(page) != 0)
+  if (offset % static_cast<uint64_t>(kPageSize) != 0)
     throw Napi::RangeError::New(env, "mmap offset must be a multiple of the page size");
 
   void* addr = ::mmap(nullptr, length, prot, flags, fd, static_cast<off_t>(offset));
   if (addr == MAP_FAILED) ThrowErrno(env, "mmap");
 
-  auto state = GetState(env);
-  auto* m = new Mapping{addr, static_cast<size_t>(length), false};
-  state->mappings[addr] = m;
-  auto* hint = new FinalizeHint{state, m};
+  auto* m = new Mapping{addr, static_cast<size_t>(length), false, GetState(env)};
+  m->state->mappings[addr] = m;
   napi_value ab;
-  napi_status st = napi_create_external_arraybuffer(env, addr, length, FinalizeMapping, hint, &ab);
+  napi_status st = napi_create_external_arraybuffer(env, addr, length, FinalizeMapping, m, &ab);
   if (st != napi_ok) {
     ::munmap(addr, length);
-    state->mappings.erase(addr);
+    m->state->mappings.erase(addr);
     delete m;
-    delete hint;
     throw Napi::Error::New(env, "could not wrap the mapping in an ArrayBuffer");
   }
   return Napi::Value(env, ab);

@@ -4,6 +4,7 @@
 //                             uv_poll_init/start/stop/close (5-7 epoll_ctl and an ioctl per wait before)
 //   disarm(fd)                a wait given up while armed (timeout, abort, close): EPOLL_CTL_DEL
 //   waitCallback(fn)          fn(fd, token, status, events) for each fired entry, as libuv's poll callbacks
+// The set (one epoll fd) is made when the addon loads and lives as long as the environment.
 // A fired entry is disarmed by the kernel (EPOLLONESHOT), so an fd nobody waits for never wakes the loop, and an
 // fd the core closes leaves the set first (ForgetWait, from close()). The handle keeps the loop alive only while
 // some entry is armed.
@@ -241,6 +242,12 @@ void CloseReactor(CoreState& state) {
 }
 
 void InitPoller(Napi::Env env, Napi::Object exports) {
+  // The set is made with the addon, so that the fd it takes is there from the start (an fd count taken before a
+  // first wait stays true after it); should that fail, the first arm() tries again and reports the error.
+  try {
+    EnsureReactor(env, GetState(env));
+  } catch (const Napi::Error&) {
+  }
   exports.Set("waitCallback", Napi::Function::New(env, WaitCallback, "waitCallback"));
   exports.Set("arm", Napi::Function::New(env, Arm, "arm"));
   exports.Set("disarm", Napi::Function::New(env, Disarm, "disarm"));

@@ -33,10 +33,14 @@ struct Reactor {
   napi_async_context context = nullptr;
 };
 
+struct CoreState;
+
+// One mmap region; also the finalizer hint of its ArrayBuffer (one allocation per mapping).
 struct Mapping {
   void* addr;
   size_t length;
   bool unmapped;
+  std::shared_ptr<CoreState> state;
 };
 
 struct CoreState {

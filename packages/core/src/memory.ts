@@ -15,6 +15,10 @@ export interface MapOptions {
   shared?: boolean;
 }
 
+const PROT_R = native.constants.PROT_READ;
+const PROT_RW = native.constants.PROT_READ | native.constants.PROT_WRITE;
+const MAP_SHARED = native.constants.MAP_SHARED;
+
 export class Mapping implements Disposable {
   #ab: ArrayBuffer | undefined;
   #buffer: Buffer | undefined;
@@ -40,9 +44,8 @@ export class Mapping implements Disposable {
     const offset = options.offset ?? 0;
     if (!Number.isSafeInteger(offset) || offset < 0)
       throw new RangeError('offset must be a non-negative integer');
-    const { PROT_READ, PROT_WRITE, MAP_SHARED, MAP_PRIVATE } = native.constants;
-    const prot = access === 'read' ? PROT_READ : PROT_READ | PROT_WRITE;
-    const flags = options.shared === false ? MAP_PRIVATE : MAP_SHARED;
+    const prot = access === 'read' ? PROT_R : PROT_RW;
+    const flags = options.shared === false ? native.constants.MAP_PRIVATE : MAP_SHARED;
     return new Mapping(native.mmap(fd, length, prot, flags, offset), access, onUnmap);
   }
 
