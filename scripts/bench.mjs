@@ -4,7 +4,9 @@
 // measured on the same kernel; then the README's table from their JSON results. Benchmarks are never assertions.
 //   node scripts/bench.mjs [package ...]
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runInVm } from './vm/runner.mjs';
@@ -23,6 +25,7 @@ const xenOnly = new Set(['grant-table', 'gntdev-dmabuf', 'cli']);
 // Benchmarks of what every Linux has run on the host's real CPU, before the guests.
 const hostOnly = new Set(['core']);
 let failed = false;
+mkdirSync(join(root, 'docs', 'bench'), { recursive: true });
 for (const p of benches.filter((b) => hostOnly.has(b))) {
   console.log(`== @zcopy/${p} (host)`);
   const res = spawnSync(process.execPath, [join(root, 'packages', p, 'bench', 'run.mjs')], {
@@ -39,8 +42,18 @@ for (const mode of ['bare', 'xen']) {
         `echo "== @zcopy/${p} (${mode})"; ${JSON.stringify(process.execPath)} packages/${p}/bench/run.mjs || exit $?`,
     )
     .join('\n');
-  const res = await runInVm({ mode, command: script, cwd: root, timeoutMs: 30 * 60_000 });
+  // The guest's writes outside outDir stay in the guest: the benches write their JSON there, copied back below.
+  const outDir = await mkdtemp(join(tmpdir(), 'zcopy-bench-'));
+  const res = await runInVm({
+    mode,
+    command: `export ZCOPY_BENCH_RESULTS_DIR=${outDir}\n${script}`,
+    cwd: root,
+    outDir,
+    timeoutMs: 30 * 60_000,
+  });
   process.stdout.write(res.jobOutput);
+  for (const f of readdirSync(outDir).filter((n) => n.endsWith('.json')))
+    copyFileSync(join(outDir, f), join(root, 'docs', 'bench', f));
   if (!res.ok) {
     failed = true;
     console.error(

@@ -327,9 +327,13 @@ export const syscallColumns = [
   },
 ];
 
-/** Where a package's bench writes its results by default: docs/bench/<name>.json. */
+/**
+ * Where a package's bench writes its results by default: docs/bench/<name>.json, or ZCOPY_BENCH_RESULTS_DIR
+ * (scripts/bench.mjs sets it in the guest, whose writes elsewhere never reach the host, and copies them back).
+ */
 export function resultsPath(name) {
-  return join(packagesDir, '..', 'docs', 'bench', `${name}.json`);
+  const dir = process.env.ZCOPY_BENCH_RESULTS_DIR || join(packagesDir, '..', 'docs', 'bench');
+  return join(dir, `${name}.json`);
 }
 
 /** Writes a bench's results (one JSON document) where the README's table generator reads them. */
