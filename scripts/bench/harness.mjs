@@ -296,6 +296,35 @@ export function formatCalls(calls) {
 }
 
 /**
+ * Syscalls that are Node's and V8's own, not the operation's: the clock reads of V8's GC tracer and heuristics
+ * (a syscall only where the clocksource has no vDSO, as in the TCG guest), JIT code-page permission flips,
+ * the platform threads' futexes, madvise of freed pages. Below 0.3 per op an entry is noise of the same kind.
+ */
+export const runtimeSyscalls = new Set([
+  'clock_gettime',
+  'mprotect',
+  'futex',
+  'madvise',
+  'sched_yield',
+  'brk',
+]);
+
+/**
+ * A syscallsPerOp result as text: the operation's own syscalls with their sum, then what the runtime added
+ * (runtimeSyscalls, and entries under 0.3 per op), e.g. "3: close ioctl×2 (+ runtime: clock_gettime×1.7)".
+ */
+export function describeCalls(s) {
+  if (!s) return '-';
+  const own = {};
+  const runtime = {};
+  for (const [name, per] of Object.entries(s.calls))
+    (runtimeSyscalls.has(name) || Math.abs(per) < 0.3 ? runtime : own)[name] = per;
+  const total = Math.round(Object.values(own).reduce((a, b) => a + b, 0) * 100) / 100;
+  const extra = Object.fromEntries(Object.entries(runtime).filter(([, per]) => per >= 0.05));
+  return `${total}: ${formatCalls(own)}${Object.keys(extra).length ? ` (+ runtime: ${formatCalls(extra)})` : ''}`;
+}
+
+/**
  * Syscalls per op of every case, both sides (strace -f -c in count mode; {} without strace): `zcopy` and `c` are
  * [file, args] of the two bench programs; `cName` maps a zcopy case to the C case it is measured against.
  */
@@ -319,11 +348,11 @@ export function syscallsOfCases(names, { zcopy, c, cName = (n) => n, n = 200 }) 
 export const syscallColumns = [
   {
     header: 'syscalls zcopy',
-    value: (r) => (r.syscalls ? `${r.syscalls.zcopy.total} (${formatCalls(r.syscalls.zcopy.calls)})` : '-'),
+    value: (r) => describeCalls(r.syscalls?.zcopy),
   },
   {
     header: 'syscalls C',
-    value: (r) => (r.syscalls ? `${r.syscalls.c.total} (${formatCalls(r.syscalls.c.calls)})` : '-'),
+    value: (r) => describeCalls(r.syscalls?.c),
   },
 ];
 

@@ -6,7 +6,7 @@
 // --check exits 1 if the README is not what the JSON files make.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { formatCalls } from './harness.mjs';
+import { describeCalls } from './harness.mjs';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const dir = join(root, 'docs', 'bench');
@@ -15,7 +15,6 @@ const start = '<!-- bench-table:start -->';
 const end = '<!-- bench-table:end -->';
 
 const num = (x) => (x === undefined || Number.isNaN(x) ? '-' : Math.round(x).toLocaleString('en-US'));
-const calls = (s) => (s ? `${s.total}: ${formatCalls(s.calls)}` : '-');
 
 function value(r, x) {
   return r.unit === 'ns' ? `${num(x)} ns` : `${num(x)}/s`;
@@ -46,7 +45,7 @@ export function makeTable() {
     for (const r of res.rows)
       lines.push(
         `| ${res.bench} | ${res.where} | ${r.case} | ${value(r, r.zcopy)} | ${value(r, r.c)} | ${ratio(r)} | ` +
-          `${calls(r.syscalls?.zcopy)} | ${calls(r.syscalls?.c)} |`,
+          `${describeCalls(r.syscalls?.zcopy)} | ${describeCalls(r.syscalls?.c)} |`,
       );
   }
   return `${lines.join('\n')}\n\nFrom: ${runs.join('; ')}.`;

@@ -155,8 +155,8 @@ else {
         r.cRange.map(fmt).join('–'),
         r.cpu.ratio.toFixed(2),
         `${r.cpu.overheadUs.toFixed(2)} µs`,
-        r.syscalls ? `${r.syscalls.zcopy.total} (${bench.formatCalls(r.syscalls.zcopy.calls)})` : '-',
-        r.syscalls ? `${r.syscalls.c.total} (${bench.formatCalls(r.syscalls.c.calls)})` : '-',
+        bench.describeCalls(r.syscalls?.zcopy),
+        bench.describeCalls(r.syscalls?.c),
       ]),
   ]);
   console.log();
