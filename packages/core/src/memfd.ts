@@ -1,7 +1,7 @@
 // memfd and eventfd: the fd kinds the other packages (udmabuf, tests) build on.
 import { fstatSync, readlinkSync } from 'node:fs';
 import { type WaitOptions, waitReadable } from './async.js';
-import { KernelError, withErrorContext } from './errors.js';
+import { type HintInput, KernelError, withErrorContext } from './errors.js';
 import { type FdLike, FdObject, type FdObjectOptions, fdOf } from './fd.js';
 import { checkFdKind } from './fd-kind.js';
 import { type MapOptions, Mapping } from './memory.js';
@@ -167,9 +167,23 @@ export class Memfd extends FdObject {
     return fsCall('fstat', () => fstatSync(this.fd)).blksize;
   }
 
-  // The huge-page rules, as the hint of a failure of a hugetlb memfd.
+  #hintContext: Record<string, unknown> | undefined;
+
+  // The huge-page rules, as the hint of a failure of a hugetlb memfd. Asked only when a call fails: a map or a
+  // truncate that succeeds makes no fstat to learn whether the memfd is a hugetlb one.
   #hints(): Record<string, unknown> {
-    return this.hugetlb ? { hint: hugetlbHint } : {};
+    this.#hintContext ??= {
+      hint: (input: HintInput) => (this.#isHugetlb() ? hugetlbHint(input) : undefined),
+    };
+    return this.#hintContext;
+  }
+
+  #isHugetlb(): boolean {
+    try {
+      return this.hugetlb;
+    } catch {
+      return false; // closed meanwhile: no hint rather than a second error
+    }
   }
 
   /** true for a hugetlb memfd (its pages are larger than the CPU's). */
