@@ -3,7 +3,7 @@
 import { constants as fsConstants, readdirSync } from 'node:fs';
 import { charDeviceOf, type FdLike, FdObject, fdOf } from '@zcopy/core';
 import { adoptOrClose, checkCharDevice, native, registerHints, withErrorContext } from '@zcopy/core/internal';
-import { checkDmaBufName, DmaBuf, PAGE_SIZE } from '@zcopy/dma-buf';
+import { checkDmaBufName, type DmaBuf, PAGE_SIZE } from '@zcopy/dma-buf';
 import { ownNewDmaBuf } from '@zcopy/dma-buf/internal';
 import { binding } from './native.js';
 

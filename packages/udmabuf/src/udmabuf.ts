@@ -10,7 +10,7 @@ import {
   registerHints,
   withErrorContext,
 } from '@zcopy/core/internal';
-import { checkDmaBufName, DmaBuf } from '@zcopy/dma-buf';
+import { checkDmaBufName, type DmaBuf } from '@zcopy/dma-buf';
 import { ownNewDmaBuf } from '@zcopy/dma-buf/internal';
 import { explainEinval, type ResolvedRange } from './diagnose.js';
 import { binding } from './native.js';
