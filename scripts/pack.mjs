@@ -35,6 +35,17 @@ const packages = readdirSync(join(root, 'packages'))
     addon: p.json.scripts?.['build:native']?.split(' ').at(-1),
   }));
 
+// publishConfig.exports is what the tarball's manifest gets: the repo's exports without the `source` condition
+// (src/ is not shipped). A subpath added to one and not the other is a package that breaks once installed.
+for (const p of packages) {
+  const want = JSON.stringify(p.json.exports, (k, v) => (k === 'source' ? undefined : v));
+  const got = JSON.stringify(p.json.publishConfig?.exports);
+  if (want !== got)
+    throw new Error(
+      `${p.json.name}: publishConfig.exports must be its exports without the "source" condition\n  exports: ${want}\n  publishConfig.exports: ${got}`,
+    );
+}
+
 const build = opt('--build', 'all');
 if (!['all', 'cross', 'none'].includes(build)) throw new Error(`--build all|cross|none, not ${build}`);
 if (build === 'all') {

@@ -1,13 +1,18 @@
 // Run in a project that installed the packed tarballs (node smoke.mjs, or an arm64 Node under qemu-user):
 // imports every published package and makes one real host syscall through each native addon. Devices this
-// host lacks are stood in for by fds of the wrong kind (an eventfd, /dev/null): the addon's ioctl then reaches
-// the kernel and comes back as a KernelError with its errno and ioctl name, which proves the addon loaded,
-// ran and mapped the error. Prints one JSON line per package: {pkg, ok, detail}.
+// host lacks are stood in for by fds of the wrong kind (an eventfd): the addon's ioctl then reaches the kernel
+// and comes back as a KernelError with its errno and ioctl name, which proves the addon loaded, ran and mapped
+// the error. The safe API refuses a wrong fd at open (WrongFdError, by the device's sysfs class) before any
+// ioctl, so for device nodes the smoke calls the package's raw binding (its dist/native.js, which the exports
+// map does not publish: reached by path) — and checks that the safe API does refuse the stand-in.
+// Prints one JSON line per package: {pkg, ok, detail}.
 import { execFileSync } from 'node:child_process';
 import { closeSync, constants, openSync, unlinkSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const results = [];
 // Under qemu-user (ZCOPY_SMOKE_QEMU=1) the emulator answers ioctls it does not know itself, with ENOSYS: the
@@ -41,6 +46,35 @@ async function check(pkg, fn) {
 
 const { EventFd, Fd, Memfd } = await import('@zcopy/core').catch(() => ({}));
 const efd = () => EventFd.create(0);
+const require = createRequire(import.meta.url);
+/** A package's raw addon binding (dist/native.js's `binding`), reached by path. */
+const rawBinding = async (pkg) =>
+  (
+    await import(
+      pathToFileURL(join(dirname(require.resolve(`${pkg}/package.json`)), 'dist', 'native.js')).href
+    )
+  ).binding;
+/** The safe API refuses the stand-in fd at open: a WrongFdError (a TypeError with code ERR_ZCOPY_WRONG_FD). */
+const expectWrongFd = (fn) => {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof TypeError && e.code === 'ERR_ZCOPY_WRONG_FD') return 'refused at open';
+    throw e;
+  }
+  throw new Error('the wrong fd was taken');
+};
+/** The raw ioctl on an eventfd: ENOTTY from the kernel; plus the safe API's refusal. */
+async function rawIoctl(pkg, m, call, refuse) {
+  const b = await rawBinding(pkg);
+  const e = efd();
+  try {
+    const raw = expectKernelError(() => call(b, e.fd), 'ENOTTY');
+    return `${raw}; safe API: ${expectWrongFd(() => refuse(m, e.fd))}`;
+  } finally {
+    e.close();
+  }
+}
 
 await check('@zcopy/core', (m) => {
   const e = m.EventFd.create(5);
@@ -69,21 +103,29 @@ await check('@zcopy/dma-fence', (m) => {
     e.close();
   }
 });
-await check('@zcopy/dma-heap', (m) => {
-  const h = m.DmaHeap.open('null', '/dev');
-  try {
-    return expectKernelError(() => h.allocate(4096), 'ENOTTY');
-  } finally {
-    h.close();
-  }
-});
+await check('@zcopy/dma-heap', (m) =>
+  rawIoctl(
+    '@zcopy/dma-heap',
+    m,
+    (b, fd) => b.alloc(fd, 4096, constants.O_RDWR),
+    (m, fd) => m.DmaHeap.borrow(fd),
+  ),
+);
 await check('@zcopy/drm-prime', (m) => {
+  // DrmDevice checks an fd with the addon's DRM_IOCTL_VERSION: the refusal carries the kernel's answer as cause.
   const e = efd();
   try {
-    return expectKernelError(() => m.DrmDevice.borrow(e.fd), 'ENOTTY');
+    m.DrmDevice.borrow(e.fd);
+  } catch (err) {
+    if (err?.code === 'ERR_ZCOPY_WRONG_FD' && err.cause)
+      return `refused at open; cause: ${expectKernelError(() => {
+        throw err.cause;
+      }, 'ENOTTY')}`;
+    throw err;
   } finally {
     e.close();
   }
+  throw new Error('an eventfd was taken for a DRM device');
 });
 await check('@zcopy/drm-kms', async (m) => {
   // A FIFO (opened read-write: one fd, both ends) carries one DRM_EVENT_FLIP_COMPLETE (struct drm_event_vblank,
@@ -113,39 +155,38 @@ await check('@zcopy/drm-kms', async (m) => {
   }
 });
 await check('@zcopy/udmabuf', (m) => {
-  const d = m.UdmabufDevice.open('/dev/null');
   const mfd = m.createSealedMemfd(4096);
-  try {
-    return expectKernelError(() => d.create(mfd), 'ENOTTY');
-  } finally {
-    mfd.close();
-    d.close();
-  }
+  return rawIoctl(
+    '@zcopy/udmabuf',
+    m,
+    (b, fd) => b.create(fd, mfd.fd, 0, 4096),
+    (m, fd) => m.UdmabufDevice.borrow(fd),
+  ).finally(() => mfd.close());
 });
-await check('@zcopy/grant-table', (m) => {
-  const e = efd();
-  try {
-    return expectKernelError(() => m.GrantSharer.borrow(e.fd).share(1, 1), 'ENOTTY');
-  } finally {
-    e.close();
-  }
-});
-await check('@zcopy/gntdev-dmabuf', (m) => {
-  const e = efd();
-  try {
-    return expectKernelError(() => m.GntdevDmabuf.borrow(e.fd).exportFromRefs(1, [1]), 'ENOTTY');
-  } finally {
-    e.close();
-  }
-});
-await check('@zcopy/xen-evtchn', (m) => {
-  const ch = m.EventChannel.open({ path: '/dev/null' });
-  try {
-    return expectKernelError(() => ch.bindUnboundPort(0), 'ENOTTY');
-  } finally {
-    ch.close();
-  }
-});
+await check('@zcopy/grant-table', (m) =>
+  rawIoctl(
+    '@zcopy/grant-table',
+    m,
+    (b, fd) => b.allocGrefs(fd, 1, true, 1),
+    (m, fd) => m.GrantSharer.borrow(fd),
+  ),
+);
+await check('@zcopy/gntdev-dmabuf', (m) =>
+  rawIoctl(
+    '@zcopy/gntdev-dmabuf',
+    m,
+    (b, fd) => b.expFromRefs(fd, 0, 1, Uint32Array.of(1)),
+    (m, fd) => m.GntdevDmabuf.borrow(fd),
+  ),
+);
+await check('@zcopy/xen-evtchn', (m) =>
+  rawIoctl(
+    '@zcopy/xen-evtchn',
+    m,
+    (b, fd) => b.bindUnboundPort(fd, 0),
+    (m, fd) => m.EventChannel.borrow(fd),
+  ),
+);
 await check('@zcopy/xenstore', async (m) => {
   const path = join(tmpdir(), `zcopy-smoke-${process.pid}.sock`);
   const server = createServer((s) => s.end());
