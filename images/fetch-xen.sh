@@ -17,7 +17,7 @@ if echo "$vers" | grep -q '(none)'; then
   log "updating apt lists"; ${SUDO:-$( [ "$(id -u)" = 0 ] || echo sudo )} apt-get update -qq >/dev/null
   vers=$(apt-cache policy "${pkgs[@]}" | awk '/^[^ ]/{p=$1} /Candidate:/{print p, $2}')
 fi
-key=$( { recipe_hash fetch-xen.sh; echo "$vers"; } | sha256sum | cut -c1-16)
+key=$( { recipe_hash fetch-xen.sh lib.sh; echo "$vers"; } | sha256sum | cut -c1-16)
 out="$ZCOPY_CACHE/xen/$key"
 if [ -s "$out/root/boot/xen" ]; then echo "$out/root"; exit 0; fi
 
@@ -31,13 +31,5 @@ r="$out.tmp/root"
 xen_gz=$(ls "$r"/boot/xen-4.17*.gz | head -1)
 [ -f "$xen_gz" ] || die "no hypervisor in xen-hypervisor-4.17-amd64"
 gunzip -c "$xen_gz" > "$r/boot/xen" # QEMU's multiboot loader needs the ELF itself
-# Debian keeps the tools in /usr/lib/xen-4.17/bin behind a wrapper that checks the running hypervisor;
-# put the real binaries on PATH directly.
-mkdir -p "$r/usr/local/sbin"
-for b in xl xenstored xenconsoled xen-init-dom0 xenconsole; do
-  [ -x "$r/usr/lib/xen-4.17/bin/$b" ] || die "missing $b in the Xen packages"
-  ln -sf "/usr/lib/xen-4.17/bin/$b" "$r/usr/local/sbin/$b"
-done
-rm -rf "$out.tmp/debs"
-rm -rf "$out"; mv "$out.tmp" "$out"
-echo "$out/root"
+xen_tools_on_path "$r"
+publish_fetched "$out"

@@ -21,3 +21,22 @@ need_pkgs() {
   $sudo apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
+
+# Debian keeps the Xen 4.17 tools in /usr/lib/xen-4.17/bin behind a wrapper that checks the running hypervisor:
+# link the real binaries into <root>/usr/local/sbin, which is on the guests' PATH.
+xen_tools_on_path() {
+  local r=$1 b
+  mkdir -p "$r/usr/local/sbin"
+  for b in xl xenstored xenconsoled xen-init-dom0 xenconsole; do
+    [ -x "$r/usr/lib/xen-4.17/bin/$b" ] || die "missing $b in the Xen packages"
+    ln -sf "/usr/lib/xen-4.17/bin/$b" "$r/usr/local/sbin/$b"
+  done
+}
+
+# The end of a fetch recipe built in <out>.tmp: drop the downloaded debs, put the tree in place, print its root.
+publish_fetched() {
+  local out=$1
+  rm -rf "$out.tmp/debs"
+  rm -rf "$out"; mv "$out.tmp" "$out"
+  echo "$out/root"
+}

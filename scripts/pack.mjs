@@ -2,17 +2,18 @@
 // Builds every published package for every shipped platform and packs it: the tarballs a release publishes.
 //   node scripts/pack.mjs --out <dir> [--build all|cross|none] [--arches x64,arm64]
 // 1. build: turbo's build (TS + this machine's addons; skipped with --build cross|none), then each addon
-//    cross-compiled for the other arch (scripts/build-native.mjs --arch arm64: Debian's g++-aarch64-linux-gnu,
-//    through ccache), two at a time (skipped with --build none);
+//    cross-compiled for the other arch (scripts/cross-addons.mjs: build-native.mjs --arch arm64, Debian's
+//    g++-aarch64-linux-gnu, through ccache), two at a time (skipped with --build none);
 // 2. pack: `pnpm pack` in each package that is not private (workspace:^ ranges become ^<version>, publishConfig's
 //    exports replace the repo's, prepack = scripts/prebuild.mjs lays out and strips the prebuilds);
 // 3. writes <out>/manifest.json: [{ name, version, dir, tarball, addon }].
 // For a clean build, run it in a fresh clone (the packaging suite and scripts/release.mjs do).
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { crossBuildAddons, workspacePackages } from './cross-addons.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -24,16 +25,7 @@ const out = resolve(opt('--out', join(root, 'out', 'pack')));
 const arches = opt('--arches', 'x64,arm64').split(',');
 const log = (m) => console.error(`[pack] ${m}`);
 
-const packages = readdirSync(join(root, 'packages'))
-  .map((d) => ({
-    dir: join(root, 'packages', d),
-    json: JSON.parse(readFileSync(join(root, 'packages', d, 'package.json'), 'utf8')),
-  }))
-  .filter((p) => !p.json.private)
-  .map((p) => ({
-    ...p,
-    addon: p.json.scripts?.['build:native']?.split(' ').at(-1),
-  }));
+const packages = workspacePackages(root).filter((p) => !p.json.private);
 
 // publishConfig.exports is what the tarball's manifest gets: the repo's exports without the `source` condition
 // (src/ is not shipped). A subpath added to one and not the other is a package that breaks once installed.
@@ -64,17 +56,7 @@ if (build !== 'none') {
   const cross = arches.filter((a) => a !== process.arch);
   for (const arch of cross) {
     const t = Date.now();
-    const jobs = packages.filter((p) => p.addon);
-    const run = promisify(execFile);
-    const worker = async () => {
-      for (let p = jobs.shift(); p; p = jobs.shift())
-        await run(process.execPath, [join(root, 'scripts', 'build-native.mjs'), p.addon, '--arch', arch], {
-          cwd: p.dir,
-        }).catch((e) => {
-          throw new Error(`${p.json.name} (${arch}): ${e.stderr || e.message}`);
-        });
-    };
-    await Promise.all([worker(), worker()]);
+    await crossBuildAddons(arch, { packages });
     log(`cross-built the ${arch} addons in ${((Date.now() - t) / 1000).toFixed(0)} s`);
   }
 }

@@ -10,6 +10,9 @@ need_pkgs build-essential python3 libdrm-dev libxen-dev qemu-system-x86 busybox-
   flex bison bc libelf-dev libssl-dev ccache xz-utils strace
 # The release's linux-arm64 addons: cross-compiled here, loaded by an arm64 Node under qemu-user (test/packaging).
 need_pkgs g++-aarch64-linux-gnu qemu-user-static
+# The arm64 VM rig (scripts/vm --arch arm64, npm test's arm64 phase): the cross-built kernel and selftests, QEMU
+# for arm64, the device tree Xen boots with. (Its recipes check for these too, for use outside npm test.)
+need_pkgs gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm device-tree-compiler
 
 want=$(node -p 'require("./package.json").packageManager.split("@")[1]')
 if [ "$(pnpm --version 2>/dev/null || true)" != "$want" ]; then

@@ -3,8 +3,10 @@
 // warm-up, and every other case not at all. Use at the top of a TIMED macro:
 //   long n_; if (bench_counting(name, &n_)) { for (long i_ = 0; i_ < n_; i_++) { op; } break; }
 #pragma once
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static inline int bench_counting(const char* name, long* n) {
   const char* which = getenv("ZCOPY_BENCH_CASE");
@@ -13,3 +15,37 @@ static inline int bench_counting(const char* name, long* n) {
   *n = strcmp(which, name) == 0 ? atol(count) : 0;
   return 1;
 }
+
+// The timing the C benches share (the JS twin is the harness's timed()): one {case, ops, seconds} JSON line per
+// case. TIMED runs op in batches of 10 until `seconds` have passed, after a warm-up of at least 20 calls and a
+// quarter of `seconds` (the JS side's JIT compiles its hot paths there, not in the timed span); in count mode
+// exactly n times, untimed.
+static inline double bench_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static inline void bench_report(const char* name, long ops, double seconds) {
+  printf("{\"case\":\"%s\",\"ops\":%ld,\"seconds\":%.6f}\n", name, ops, seconds);
+  fflush(stdout);
+}
+
+#define TIMED(name, seconds, op)                  \
+  do {                                            \
+    long n_;                                      \
+    if (bench_counting(name, &n_)) {              \
+      for (long i_ = 0; i_ < n_; i_++) op;        \
+      break;                                      \
+    }                                             \
+    double w0_ = bench_now();                     \
+    for (int w_ = 0; w_ < 20; w_++) op;           \
+    while (bench_now() - w0_ < (seconds) / 4) op; \
+    long ops_ = 0;                                \
+    double t0_ = bench_now(), t_;                 \
+    do {                                          \
+      for (int b_ = 0; b_ < 10; b_++) op;         \
+      ops_ += 10;                                 \
+    } while ((t_ = bench_now()) - t0_ < (seconds)); \
+    bench_report(name, ops_, t_ - t0_);           \
+  } while (0)

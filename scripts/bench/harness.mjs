@@ -178,7 +178,9 @@ export function countMode(name) {
 }
 
 /**
- * The JS twin of the C benches' TIMED(): 20 warm-up calls, then batches of 10 until `seconds` have passed;
+ * The JS twin of the C benches' TIMED(): a warm-up of at least 20 calls and a quarter of `seconds` (V8 compiles the
+ * hot path there: under TCG a compile takes a good part of a second, which a 20-call warm-up left in the timed
+ * span of the first cases), then batches of 10 until `seconds` have passed;
  * prints { case, ops, seconds, cpuSeconds } as one JSON line (what opsPerSecond reads). cpuSeconds is the
  * process's CPU time (user + system, every thread) over the same span: on a shared machine it moves far less than
  * the wall time.
@@ -189,7 +191,9 @@ export function timed(name, op, seconds) {
     for (let i = 0; i < counting; i++) op();
     return;
   }
+  const w0 = process.hrtime.bigint();
   for (let i = 0; i < 20; i++) op();
+  while (Number(process.hrtime.bigint() - w0) / 1e9 < seconds / 4) op();
   let ops = 0;
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
@@ -214,7 +218,9 @@ export async function timedAsync(name, op, seconds) {
     for (let i = 0; i < counting; i++) await op();
     return;
   }
+  const w0 = process.hrtime.bigint();
   for (let i = 0; i < 20; i++) await op();
+  while (Number(process.hrtime.bigint() - w0) / 1e9 < seconds / 4) await op();
   let ops = 0;
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
@@ -362,7 +368,21 @@ export const syscallColumns = [
  */
 export function resultsPath(name) {
   const dir = process.env.ZCOPY_BENCH_RESULTS_DIR || join(packagesDir, '..', 'docs', 'bench');
-  return join(dir, `${name}.json`);
+  return join(dir, `${name}${jitless ? '-jitless' : ''}.json`);
+}
+
+/**
+ * Whether this run's Node processes (the bench and every zcopy side it starts, which inherit NODE_OPTIONS) run
+ * without V8's JIT. Under QEMU TCG, JIT-compiled code is emulated like any other, and V8's compiling and
+ * code-page flips cost more there than the interpreter saves; scripts/bench.mjs runs the guest benches once
+ * more with NODE_OPTIONS=--jitless so the table shows both.
+ */
+const jitless =
+  /(^|\s)--jitless(\s|$)/.test(process.env.NODE_OPTIONS ?? '') || process.execArgv.includes('--jitless');
+
+/** The results' `where`: `base`, and ", node --jitless" for a jitless run. */
+export function where(base) {
+  return jitless ? `${base}, node --jitless` : base;
 }
 
 /** Writes a bench's results (one JSON document) where the README's table generator reads them. */

@@ -14,7 +14,13 @@ const readme = join(root, 'README.md');
 const start = '<!-- bench-table:start -->';
 const end = '<!-- bench-table:end -->';
 
-const num = (x) => (x === undefined || Number.isNaN(x) ? '-' : Math.round(x).toLocaleString('en-US'));
+// Below 100, three significant digits: a 2,025-page grant operation under TCG makes a few per second.
+const num = (x) =>
+  x === undefined || Number.isNaN(x)
+    ? '-'
+    : Math.abs(x) < 100
+      ? Number(x.toPrecision(3)).toString()
+      : Math.round(x).toLocaleString('en-US');
 
 function value(r, x) {
   return r.unit === 'ns' ? `${num(x)} ns` : `${num(x)}/s`;

@@ -22,8 +22,10 @@ export function jobScript({ command, cwd, env, setup }) {
       return `export ${k}=${shq(v)}`;
     }),
     'exec 2>&1',
-    // Per-mode bring-up (xen: xenstored & co.) must succeed, or the job does not run.
-    ...(setup ? [`/bin/sh ${shq(setup)} || { echo "zcopy-job: guest setup failed"; exit 125; }`] : []),
+    // Per-mode/arch bring-up (arm64: its addons; xen: xenstored & co.) must succeed, or the job does not run.
+    ...[setup ?? []]
+      .flat()
+      .map((s) => `/bin/sh ${shq(s)} || { echo "zcopy-job: guest setup failed (${s})"; exit 125; }`),
     `cd ${shq(cwd)} || exit 126`,
     Array.isArray(command) ? `exec ${cmd}` : cmd,
     '',

@@ -1,4 +1,5 @@
-// QEMU command lines for the two guest modes. KVM is not usable on our machines, so always TCG.
+// QEMU command lines for the two guest modes on the two arches. KVM is not usable on our machines, so always TCG.
+import { makeXenDtb, moduleLayout } from './arm64-dtb.mjs';
 
 /** Escapes a value for a QEMU -option list (commas are doubled). */
 const q = (s) => String(s).replaceAll(',', ',,');
@@ -70,7 +71,23 @@ function guestArgs({ outDir, lowers = 0, console, hugePages = 0 }) {
   return a.join(' ');
 }
 
-export function bareArgs({ kernel, initramfs, outDir, memMiB = 2048, extra = [] }) {
+/** The QEMU system emulator of an arch (ZCOPY_QEMU / ZCOPY_QEMU_ARM64 override them for experiments). */
+export function qemuBinary(arch = 'x64') {
+  return arch === 'arm64'
+    ? (process.env.ZCOPY_QEMU_ARM64 ?? 'qemu-system-aarch64')
+    : (process.env.ZCOPY_QEMU ?? 'qemu-system-x86_64');
+}
+
+export function bareArgs({
+  arch = 'x64',
+  kernel,
+  initramfs,
+  outDir,
+  lowers = [],
+  memMiB = 2048,
+  extra = [],
+}) {
+  if (arch === 'arm64') return bareArm64Args({ kernel, initramfs, outDir, lowers, memMiB, extra });
   return [
     ...common(memMiB, 'tcg,thread=single'),
     '-cpu',
@@ -91,6 +108,8 @@ export function bareArgs({ kernel, initramfs, outDir, memMiB = 2048, extra = [] 
  * layer. -cpu max crashes a PV dom0 under TCG; PVH guests need 1G/2M HAP pages off (TCG's nested NPT).
  */
 export function xenArgs({
+  arch = 'x64',
+  lowers = [],
   kernel,
   initramfs,
   xenHypervisor,
@@ -100,6 +119,8 @@ export function xenArgs({
   dom0MiB = 1024,
   extra = [],
 }) {
+  if (arch === 'arm64')
+    return xenArm64Args({ kernel, initramfs, xenHypervisor, outDir, lowers, memMiB, dom0MiB, extra });
   const xenCmdline = [
     `dom0_mem=${dom0MiB}M,max:${dom0MiB}M`,
     'dom0_max_vcpus=2',
@@ -128,6 +149,76 @@ export function xenArgs({
     '-initrd',
     `${q(`${kernel} ${guestArgs({ outDir, lowers: 1, console: 'hvc0' })}`)},${q(initramfs)}`,
     ...shares(outDir, [xenRoot]),
+    ...extra,
+  ];
+}
+
+/**
+ * arm64 (QEMU `virt`: GICv3, PL011 console ttyAMA0, generic PCI) under TCG, emulating a Cortex-A57 (`max` would
+ * emulate pointer authentication, slow under TCG). MTTCG: the x86 reason for a single thread (int3 patching
+ * of static keys) does not exist on arm64. `lowers` (the arm64 userland, build-arm64-root.sh) lie over the host
+ * root; init binds the addons of build/linux-arm64 (scripts/vm/arm64-up.sh does, as the job's first setup).
+ */
+function bareArm64Args({ kernel, initramfs, outDir, lowers, memMiB, extra }) {
+  return [
+    ...common(memMiB, 'tcg,thread=multi'),
+    '-machine',
+    'virt,gic-version=3',
+    '-cpu',
+    process.env.ZCOPY_ARM64_CPU ?? 'cortex-a57',
+    '-kernel',
+    kernel,
+    '-initrd',
+    initramfs,
+    '-append',
+    guestArgs({ outDir, console: 'ttyAMA0', hugePages: 16, lowers: lowers.length }),
+    ...shares(outDir, lowers),
+    ...extra,
+  ];
+}
+
+/**
+ * Xen 4.17 arm64 (Debian's, an arm64 Image) entered at EL2 (`virtualization=on`), no U-Boot: QEMU loads Xen
+ * with -kernel, the device tree with -dtb (made for this run: scripts/vm/arm64-dtb.mjs) and dom0's kernel and
+ * initramfs raw at the addresses /chosen names. dom0 gets the same 9p root and layers as a bare arm64 guest
+ * (the arm64 userland holds the Xen tools). Two Xen CPUs: the x86 one-CPU rule is about QEMU's nested SVM.
+ */
+function xenArm64Args({ kernel, initramfs, xenHypervisor, outDir, lowers, memMiB, dom0MiB, extra }) {
+  const machineArgs = [
+    '-machine',
+    'virt,virtualization=on,gic-version=3',
+    '-cpu',
+    process.env.ZCOPY_ARM64_CPU ?? 'cortex-a57',
+    '-m',
+    String(memMiB),
+    '-smp',
+    '2',
+  ];
+  const xenCmdline = [
+    'console=dtuart',
+    'dtuart=/pl011@9000000',
+    `dom0_mem=${dom0MiB}M`,
+    'dom0_max_vcpus=2',
+    'loglvl=warning',
+    'guest_loglvl=warning',
+    'bootscrub=0',
+    ...(process.env.ZCOPY_XEN_CMDLINE ? [process.env.ZCOPY_XEN_CMDLINE] : []),
+  ].join(' ');
+  const dom0Cmdline = `earlycon=xen rdinit=/init ${guestArgs({ outDir, lowers: lowers.length, console: 'hvc0' })}`;
+  const layout = moduleLayout(kernel, initramfs);
+  const dtb = makeXenDtb({ qemu: qemuBinary('arm64'), machineArgs, outDir, xenCmdline, dom0Cmdline, layout });
+  return [
+    ...common(memMiB, 'tcg,thread=multi'), // the same -m and -smp as machineArgs: the DTB describes them
+    ...machineArgs.slice(0, 4), // -machine, -cpu
+    '-kernel',
+    xenHypervisor,
+    '-dtb',
+    dtb,
+    '-device',
+    `loader,file=${q(kernel)},addr=0x${layout.kernelAt.toString(16)},force-raw=on`,
+    '-device',
+    `loader,file=${q(initramfs)},addr=0x${layout.initrdAt.toString(16)},force-raw=on`,
+    ...shares(outDir, lowers),
     ...extra,
   ];
 }

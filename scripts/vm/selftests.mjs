@@ -2,7 +2,8 @@
 // Image smoke check: the kernel's own selftests for sync_file/sw_sync, udmabuf and dma-buf heaps (built from
 // the guest kernel's source by images/build-selftests.sh), run in one bare guest. Prints their pass counts
 // and exits non-zero if any test failed or did not run. Proves the image before our tests blame our code.
-//   node scripts/vm/selftests.mjs [--verbose] [--json FILE]   (FILE gets {passed, failed, suites})
+//   node scripts/vm/selftests.mjs [--verbose] [--json FILE] [--arch x64|arm64]   (FILE gets {passed, failed, suites})
+// --arch arm64: the same selftests cross-built for arm64, in an arm64 guest (default: $ZCOPY_VM_ARCH, else x64).
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,13 @@ import { runInVm } from './runner.mjs';
 const verbose = process.argv.includes('--verbose');
 const jsonIdx = process.argv.indexOf('--json');
 const jsonFile = jsonIdx > 0 ? process.argv[jsonIdx + 1] : undefined;
-const bin = await imagePath('build-selftests.sh');
+const archIdx = process.argv.indexOf('--arch');
+const arch = archIdx > 0 ? process.argv[archIdx + 1] : process.env.ZCOPY_VM_ARCH || 'x64';
+if (arch !== 'x64' && arch !== 'arm64') {
+  console.error(`selftests: --arch must be x64 or arm64, not ${arch}`);
+  process.exit(2);
+}
+const bin = await imagePath('build-selftests.sh', arch === 'arm64' ? ['arm64'] : []);
 const outDir = await mkdtemp(join(tmpdir(), 'zcopy-selftests-'));
 const tests = { sync: 'sync_test', udmabuf: 'udmabuf', 'dmabuf-heaps': 'dmabuf-heap' };
 
@@ -20,7 +27,7 @@ const tests = { sync: 'sync_test', udmabuf: 'udmabuf', 'dmabuf-heaps': 'dmabuf-h
 const script = Object.entries(tests)
   .map(([name, exe]) => `${bin}/${exe} > ${outDir}/${name}.log 2>&1; echo $? > ${outDir}/${name}.rc`)
   .join('\n');
-const res = await runInVm({ command: script, cwd: bin, outDir, timeoutMs: 300000, quiet: !verbose });
+const res = await runInVm({ arch, command: script, cwd: bin, outDir, timeoutMs: 300000, quiet: !verbose });
 if (!res.ok) {
   console.error(`selftests: the VM run failed (${res.reason}, exit ${res.exitCode}); console tail:`);
   console.error(res.consoleLog.trimEnd().split('\n').slice(-30).join('\n'));
@@ -51,7 +58,7 @@ for (const name of Object.keys(tests)) {
   } else if (verbose) console.error(`--- ${name} ---\n${log.trimEnd()}`);
 }
 console.log(
-  `selftests: ${Object.entries(counts)
+  `selftests${arch === 'arm64' ? ' (arm64)' : ''}: ${Object.entries(counts)
     .map(([n, c]) => `${n} ${c}`)
     .join(', ')} (VM ${(res.elapsedMs / 1000).toFixed(1)}s)`,
 );

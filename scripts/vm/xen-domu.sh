@@ -4,7 +4,7 @@
 #   xen-domu.sh run   [opts] -- <command...>   start, wait, print the domU job's output, exit with its status
 #   xen-domu.sh start [opts] -- <command...>   start only; prints the domain name (for several domUs at once)
 #   xen-domu.sh wait  <name> [--timeout S]     wait for a started domU; output and status as for run
-# opts: --type pv|pvh (default pv)  --mem MiB (512)  --vcpus N (1)  --name NAME  --timeout S (120, run only)
+# opts: --type pv|pvh (default pv; on arm64 pvh, the only kind of Xen guest there)  --mem MiB (512)  --vcpus N (1)  --name NAME  --timeout S (120, run only)
 #       --include DIR (repeatable: copied into the domU at the same path)  --cwd DIR (default /)
 #       --env K=V (repeatable)
 #
@@ -84,6 +84,7 @@ case "$sub" in
 esac
 
 type=pv mem=512 vcpus=1 name="zdomu-$$-$RANDOM" timeout=120 cwd=/
+[ "$(uname -m)" = aarch64 ] && type=pvh
 includes=() envs=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -101,6 +102,7 @@ while [ $# -gt 0 ]; do
 done
 [ $# -gt 0 ] || die "no command given"
 case "$type" in pv|pvh) ;; *) die "--type must be pv or pvh" ;; esac
+[ "$type" = pv ] && [ "$(uname -m)" = aarch64 ] && die "--type pv does not exist on arm64 (every Xen arm guest is pvh)"
 : "${ZCOPY_KERNEL:?ZCOPY_KERNEL unset: run this inside a xen-mode VM job}"
 : "${ZCOPY_DOMU_BASE:?ZCOPY_DOMU_BASE unset: run this inside a xen-mode VM job}"
 

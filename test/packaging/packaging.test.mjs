@@ -76,7 +76,7 @@ before(async () => {
   }
   log(`packed ${manifest.length} packages in ${((Date.now() - t) / 1000).toFixed(0)} s`);
 });
-after(() => rmSync(projects, { recursive: true, force: true }));
+after(() => process.env.ZCOPY_PACKAGING_KEEP || rmSync(projects, { recursive: true, force: true }));
 
 /** Every file under dir, relative to it. */
 function listFiles(dir) {

@@ -2,11 +2,17 @@
 // file runs again only when xl logged a death while it ran. (That xl really logs these lines is asserted in a
 // real Xen guest by xen.test.mjs.)
 import assert from 'node:assert/strict';
-import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { deaths, failedWithDeaths, merge } from '../../scripts/vm/xen-suite.mjs';
+import {
+  deaths,
+  domUKernelBugs,
+  failedWithDeaths,
+  merge,
+  skippedTests,
+} from '../../scripts/vm/xen-suite.mjs';
 
 function xlLog(dir, name, text, atMs) {
   const f = join(dir, `xl-${name}.log`);
@@ -94,4 +100,74 @@ test('merge: the re-run replaces its files and the totals are recounted', () => 
   assert.equal(bad.numFailedTests, 1);
   assert.equal(bad.numPendingTests, 1);
   assert.equal(bad.success, false);
+});
+
+test("domUKernelBugs: a domU kernel's BUG reports in xenconsoled's logs, not other lines or other files", () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'zcopy-xl-')), 'console');
+  mkdirSync(dir);
+  writeFileSync(
+    join(dir, 'guest-fe1.log'),
+    '[    1.000000] Linux version 6.1.192\n[   49.072812] BUG: Bad page map in process modetest  pte:80000000045ff025\n' +
+      'modetest: BUG: this is user output\n',
+  );
+  writeFileSync(join(dir, 'guest-fe2.log'), '[    2.000000] xen:grant_table: Grant tables using version 1\n');
+  writeFileSync(join(dir, 'xl-fe1.log'), '[    3.000000] BUG: not a console log\n');
+  assert.deepEqual(domUKernelBugs(dir), [
+    { domain: 'fe1', line: '[   49.072812] BUG: Bad page map in process modetest  pte:80000000045ff025' },
+  ]);
+  assert.deepEqual(domUKernelBugs(join(dir, 'missing')), []);
+});
+
+test('domUKernelBugs: the reports of a domain its test declared (DomU.expectKernelBugs) carry the reason', () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'zcopy-xl-')), 'console');
+  mkdirSync(dir);
+  writeFileSync(
+    join(dir, 'guest-pv1.log'),
+    '[    2.508018] BUG: Bad page state in process xen-balloon  pfn:07b2a\n',
+  );
+  writeFileSync(join(dir, 'guest-pv1.log.expected-bugs'), 'stock frontend defect\n');
+  writeFileSync(join(dir, 'guest-pv2.log'), '[    3.000000] BUG: Bad page map in process modetest\n');
+  assert.deepEqual(
+    domUKernelBugs(dir).sort((a, b) => a.domain.localeCompare(b.domain)),
+    [
+      {
+        domain: 'pv1',
+        line: '[    2.508018] BUG: Bad page state in process xen-balloon  pfn:07b2a',
+        expected: 'stock frontend defect',
+      },
+      { domain: 'pv2', line: '[    3.000000] BUG: Bad page map in process modetest' },
+    ],
+  );
+});
+
+test('skippedTests: each skipped or todo test as file > full title, relative to the repo; run ones are not listed', () => {
+  const root = new URL('../..', import.meta.url).pathname;
+  const report = {
+    testResults: [
+      {
+        name: join(root, 'packages/pv-display/test/be-alloc.xen.vm.test.ts'),
+        assertionResults: [
+          { status: 'passed', fullName: 'd ran', title: 'ran' },
+          {
+            status: 'skipped',
+            fullName: 'd a PV guest (skipped on arm64: Xen on Arm has no PV guests)',
+            title: 'x',
+          },
+        ],
+      },
+      {
+        name: join(root, 'packages/a/test/b.xen.vm.test.ts'),
+        assertionResults: [{ status: 'todo', title: 'later' }],
+      },
+      {
+        name: join(root, 'packages/a/test/c.xen.vm.test.ts'),
+        assertionResults: [{ status: 'failed', title: 'f' }],
+      },
+    ],
+  };
+  assert.deepEqual(skippedTests(report), [
+    'packages/pv-display/test/be-alloc.xen.vm.test.ts > d a PV guest (skipped on arm64: Xen on Arm has no PV guests)',
+    'packages/a/test/b.xen.vm.test.ts > later',
+  ]);
+  assert.deepEqual(skippedTests({}), []);
 });

@@ -20,9 +20,13 @@ const USAGE = `usage: zcopy <command> [options]
 commands:
   doctor [--json]   which Linux zero-copy interfaces this machine offers, and why the missing ones are missing
                     (--json: the machine-readable report, schema 'zcopy-doctor/1'; see the @zcopy/cli README)
-  demo --out DIR [--only backend|frontend]
+  demo --out DIR [--only backend|frontend|stock-guest]
                     in Xen dom0 of the zcopy image: a frame shared zero-copy between two domains in both
-                    directions, shown on vkms and captured as PNGs in DIR (from the repo: \`npm run demo\`)
+                    directions, then a stock guest's modetest shown by the TS PV display backend
+                    (stock-guest), each on vkms and captured as PNGs in DIR (from the repo: \`npm run demo\`)
+  pv-display [--path copy|be-alloc|export] [--seconds N] [--every S] [--json]
+                    a Xen PV display backend for the guests' stock xen-drm-front, shown on this domain's
+                    vkms (see \`zcopy pv-display --help\` and the @zcopy/pv-display README)
 
 options:
   -h, --help        this text
@@ -48,6 +52,11 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     return 0;
   }
   if (command === 'demo') return demoCommand(rest, io);
+  if (command === 'pv-display') {
+    // Loaded here: it needs the Xen packages' addons, doctor must work without them.
+    const { pvDisplayCommand } = await import('./pv-display.js');
+    return pvDisplayCommand(rest, io);
+  }
   if (command !== 'doctor') {
     io.stderr(`zcopy: unknown command '${command}'\n\n${USAGE}`);
     return 2;
@@ -75,11 +84,14 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
 
 async function demoCommand(args: readonly string[], io: Io): Promise<number> {
   let outDir: string | undefined;
-  let only: 'backend' | 'frontend' | undefined;
+  let only: 'backend' | 'frontend' | 'stock-guest' | undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--out') outDir = args[++i];
-    else if (a === '--only' && (args[i + 1] === 'backend' || args[i + 1] === 'frontend'))
+    else if (
+      a === '--only' &&
+      (args[i + 1] === 'backend' || args[i + 1] === 'frontend' || args[i + 1] === 'stock-guest')
+    )
       only = args[++i] as typeof only;
     else {
       io.stderr(`zcopy demo: unknown option '${a}'\n\n${USAGE}`);

@@ -1,4 +1,5 @@
 // The human table of `zcopy doctor`.
+import { archLine } from './arch.js';
 import type { Check, DrmCheckDetails, Report } from './report.js';
 
 function drmSummary(d: DrmCheckDetails): string {
@@ -33,6 +34,8 @@ export function formatReport(r: Report): string {
     `  kernel config: ${r.host.kernelConfig ?? 'not found (no /proc/config.gz or /boot/config-*)'}`,
     `  debugfs: ${r.host.debugfs ?? 'not mounted'}`,
     `  Xen: ${xenLine(r)}`,
+    `  architecture: ${archLine(r.host.arch, r.host.xen)}${r.host.archNotes.length ? '' : ', nothing known differs'}`,
+    ...r.host.archNotes.map((n) => `    - ${n.message}`),
     '',
   ];
   const rows = r.checks.map((c) => [c.id, c.available ? 'ok' : 'missing', c.path ?? '-', detailOf(c)]);

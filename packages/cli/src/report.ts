@@ -78,12 +78,19 @@ export interface Check {
 export interface XenInfo {
   /** Running in a Xen domain: /sys/hypervisor/type is 'xen', or /proc/xen/capabilities, /dev/xen or the balloon exist. */
   domain: boolean;
-  /** /sys/hypervisor/guest_type: 'PV', 'PVH', 'HVM' (x86) or 'Xen' (Arm); null if unknown. */
+  /** /sys/hypervisor/guest_type: 'PV', 'PVH', 'HVM' or 'Xen' (Linux 6.1 on Xen on Arm says 'HVM'); null if unknown. */
   guestType: string | null;
   /** /proc/xen/capabilities says control_d. */
   dom0: boolean;
   /** XENFEAT_auto_translated_physmap (from /sys/hypervisor/properties/features, else the guest type); null if unknown. */
   autoTranslated: boolean | null;
+}
+
+/** Something that differs on this architecture (src/arch.ts): a stable id and a sentence for people. */
+export interface ArchNote {
+  /** 'xen-one-guest-kind', 'xen-dom0-exports', 'xen-direct-mapped' (arm64); 'xen-pv-dom0' (x86). */
+  id: string;
+  message: string;
 }
 
 export interface Report {
@@ -92,7 +99,10 @@ export interface Report {
   generatedAt: string;
   host: {
     kernelRelease: string;
+    /** Node's process.arch: 'x64', 'arm64'. */
     arch: string;
+    /** What differs on this architecture, from facts read here; [] when nothing known does. */
+    archNotes: ArchNote[];
     uid: number;
     /** Where the kernel config was read from ('/proc/config.gz', '/boot/config-<release>'), null if nowhere. */
     kernelConfig: string | null;

@@ -8,6 +8,8 @@ import type { XenInfo } from './report.js';
 export interface Context {
   /** Prefix for every path ('' on a real system; a fake tree in tests). */
   root: string;
+  /** Node's process.arch, or the one a test gives. */
+  arch: string;
   config: KernelConfig;
   xen: XenInfo;
   /** debugfs mount point, or null. */
@@ -19,7 +21,7 @@ export type PathState = { kind: 'present' } | { kind: 'absent' } | { kind: 'erro
 /** stat a path: present, absent (ENOENT/ENOTDIR), or why it could not be looked at (EACCES: e.g. debugfs as a user). */
 export function statPath(ctx: Context, path: string): PathState {
   try {
-    statSync(ctx.root + path);
+    statSync(ctx.root + path, { bigint: true }); // bigint: the path may be a socket (nodejs/node#51142, see core's charDeviceOf)
     return { kind: 'present' };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
@@ -80,6 +82,12 @@ export function findDebugfs(root: string): string | null {
 // XENFEAT_auto_translated_physmap (xen/interface/features.h): bit 2 of feature submap 0.
 const XENFEAT_AUTO_TRANSLATED_PHYSMAP = 2;
 
+/** Xen feature submap 0 (the last 8 hex digits of /sys/hypervisor/properties/features), null if unknown. */
+export function readXenFeatures(root: string): number | null {
+  const features = readText({ root } as Context, '/sys/hypervisor/properties/features');
+  return features && /^[0-9a-f]+$/i.test(features) ? Number.parseInt(features.slice(-8), 16) : null;
+}
+
 /**
  * Xen facts from /sys/hypervisor (CONFIG_XEN_SYS_HYPERVISOR), /proc/xen (xenfs), /dev/xen and the balloon.
  * features is the submaps as hex, highest first, 8 digits each: submap 0 is the last 8.
@@ -97,11 +105,9 @@ export function readXenInfo(root: string): XenInfo {
   if (!domain) return { domain: false, guestType: null, dom0: false, autoTranslated: null };
   const guestType = readText(ctx, GUEST_TYPE_PATH) || null;
   let autoTranslated: boolean | null = null;
-  const features = readText(ctx, '/sys/hypervisor/properties/features');
-  if (features && /^[0-9a-f]+$/i.test(features)) {
-    const submap0 = Number.parseInt(features.slice(-8), 16);
-    autoTranslated = (submap0 & (1 << XENFEAT_AUTO_TRANSLATED_PHYSMAP)) !== 0;
-  } else if (guestType === 'PV') autoTranslated = false;
+  const submap0 = readXenFeatures(root);
+  if (submap0 !== null) autoTranslated = (submap0 & (1 << XENFEAT_AUTO_TRANSLATED_PHYSMAP)) !== 0;
+  else if (guestType === 'PV') autoTranslated = false;
   else if (guestType === 'PVH' || guestType === 'HVM' || guestType === 'Xen') autoTranslated = true;
   return { domain, guestType, dom0: isDom0(root + CAPABILITIES_PATH), autoTranslated };
 }

@@ -1,9 +1,10 @@
 // Host: the demo's pieces that need no kernel — its usage errors, the refusal outside dom0, the frame drawing
-// and comparison, and the PNG writer (decoded back with zlib).
+// and comparison, the PNG writer (decoded back with zlib) and the step log.
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { countMismatches, drawFrame } from '../src/demo/pattern.js';
 import { crc32, encodePng } from '../src/demo/png.js';
+import { DemoReport } from '../src/demo/report.js';
 import { runCli } from './run-cli.js';
 
 const run = runCli;
@@ -97,5 +98,28 @@ describe('encodePng', () => {
 
   it('crc32 is the standard one', () => {
     expect(crc32(Buffer.from('123456789'))).toBe(0xcbf43926);
+  });
+});
+
+describe('DemoReport', () => {
+  it('names a step left pending (abandon) as failed, with its direction; nothing when no step runs', async () => {
+    const lines: string[] = [];
+    const report = new DemoReport((l) => lines.push(l));
+    report.section('stock-guest', 'x');
+    expect(report.abandon('why')).toBe(false);
+    await report.step('done', () => 1);
+    void report.step('stuck', () => new Promise<never>(() => {}));
+    expect(report.abandon('never finished')).toBe(true);
+    expect(report.abandon('again')).toBe(false);
+    expect(JSON.parse(JSON.stringify(report)).steps).toEqual([
+      expect.objectContaining({ direction: 'stock-guest', name: 'done', ok: true }),
+      expect.objectContaining({
+        direction: 'stock-guest',
+        name: 'stuck',
+        ok: false,
+        detail: 'never finished',
+      }),
+    ]);
+    expect(lines.at(-1)).toMatch(/FAIL stuck .*never finished/);
   });
 });

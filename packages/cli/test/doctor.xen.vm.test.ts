@@ -26,6 +26,32 @@ describe.runIf(onXen)('zcopy doctor in a Xen domain', () => {
     expect(get(r, 'balloon').details).toMatchObject({ targetKb: target });
   });
 
+  it('what differs on this architecture: arm64 dom0 auto-translated and direct-mapped, x86 dom0 PV', async () => {
+    const r = await doctor();
+    const { autoTranslated, guestType } = xenFacts();
+    const features = Number.parseInt(readFileSync('/sys/hypervisor/properties/features', 'utf8'), 16);
+    console.log(
+      `arch ${r.host.arch}, guest_type ${guestType}, features ${features.toString(16)}:`,
+      r.host.archNotes,
+    );
+    // The rig's dom0s: arm64 (Xen on Arm's one guest kind, direct-mapped), x86 (PV).
+    if (process.arch === 'arm64') {
+      expect({ guestType, autoTranslated, directMapped: (features & (1 << 17)) !== 0 }).toEqual({
+        guestType: 'HVM',
+        autoTranslated: true,
+        directMapped: true,
+      });
+      expect(r.host.archNotes.map((n) => n.id)).toEqual([
+        'xen-one-guest-kind',
+        'xen-dom0-exports',
+        'xen-direct-mapped',
+      ]);
+    } else {
+      expect({ guestType, autoTranslated }).toEqual({ guestType: 'PV', autoTranslated: false });
+      expect(r.host.archNotes.map((n) => n.id)).toEqual(['xen-pv-dom0']);
+    }
+  });
+
   it('gntdev dma-buf export: available only in an auto-translated domain', async () => {
     const r = await doctor();
     const { autoTranslated, guestType } = xenFacts();

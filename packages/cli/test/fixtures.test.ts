@@ -1,7 +1,7 @@
 // Host: the doctor's reasoning on fake machines (a temp tree passed as `root`): every reason code, Xen domain
 // types, config sources. Opens are real (regular files, or mknod'ed char devices with no driver: ENXIO).
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Check, doctor, type Report } from '../src/index.js';
+import { type Check, doctor, formatReport, type Report } from '../src/index.js';
 import { openFailure } from '../src/reasons.js';
 import { FakeRoot, unusedCharMajor } from './fake-root.js';
 import { assertReportSchema } from './schema.js';
@@ -66,13 +66,13 @@ describe('Xen', () => {
       .file('/sys/hypervisor/guest_type', 'PVH\n')
       .file('/sys/hypervisor/properties/features', '0000000000002f75\n') // submap 0 = 0x2f75: bit 2 set
       .file('/dev/xen/gntdev');
-    const r = await doctor({ root: root.dir });
+    const r = await doctor({ root: root.dir, arch: 'x64' });
     expect(r.host.xen).toEqual({ domain: true, guestType: 'PVH', dom0: false, autoTranslated: true });
+    expect(r.host.archNotes).toEqual([]);
     // No xen_gntdev.dmabuf_cpu_access: an upstream kernel, whose x86 export fails in PVH (the note says why).
     const upstream = check(r, 'gntdev-dmabuf');
     expect(upstream).toMatchObject({ available: true, reason: null, details: { cpuAccess: 'unsupported' } });
-    if (process.arch === 'x64')
-      expect(upstream.note).toMatch(/lacks the zcopy gntdev patches.*GNTMAP_device_map/);
+    expect(upstream.note).toMatch(/lacks the zcopy gntdev patches.*GNTMAP_device_map/);
     // The images' kernel: the parameter is there, off until turned on.
     root.file('/sys/module/xen_gntdev/parameters/dmabuf_cpu_access', 'N\n');
     const patched = check(await doctor({ root: root.dir }), 'gntdev-dmabuf');
@@ -82,6 +82,70 @@ describe('Xen', () => {
     );
     root.file('/sys/module/xen_gntdev/parameters/dmabuf_cpu_access', 'Y\n');
     expect(check(await doctor({ root: root.dir }), 'gntdev-dmabuf').details).toEqual({ cpuAccess: 'on' });
+  });
+
+  it('arm64 dom0 (Xen on Arm: auto-translated, direct-mapped): what differs there, and export with no patch', async () => {
+    const root = fake()
+      .procConfig(XEN_Y)
+      .file('/sys/hypervisor/type', 'xen\n')
+      .file('/sys/hypervisor/guest_type', 'HVM\n')
+      // What the arm64 rig's dom0 reads (Xen 4.17): bits 0, 2 (auto-translated), 11, 13, 14, 17 (direct-mapped).
+      .file('/sys/hypervisor/properties/features', '00026805\n')
+      .file('/proc/xen/capabilities', 'control_d\n')
+      .file('/dev/xen/gntdev');
+    const r = await doctor({ root: root.dir, arch: 'arm64' });
+    assertReportSchema(JSON.parse(JSON.stringify(r)));
+    expect(r.host).toMatchObject({
+      arch: 'arm64',
+      xen: { domain: true, guestType: 'HVM', dom0: true, autoTranslated: true },
+    });
+    expect(r.host.archNotes.map((n) => n.id)).toEqual([
+      'xen-one-guest-kind',
+      'xen-dom0-exports',
+      'xen-direct-mapped',
+    ]);
+    expect(r.host.archNotes[0]!.message).toMatch(/guest_type HVM.*no PV guests/);
+    expect(r.host.archNotes[1]!.message).toMatch(/export.*works in dom0.*no kernel patch/);
+    // An upstream kernel (no CPU-access parameter): export available, no x86 warning.
+    const c = check(r, 'gntdev-dmabuf');
+    expect(c).toMatchObject({ available: true, reason: null, details: { cpuAccess: 'unsupported' } });
+    expect(c.note).not.toMatch(/lacks the zcopy gntdev patches/);
+    const text = formatReport(r);
+    expect(text).toContain('  architecture: arm64 (Xen HVM dom0)\n    - Xen on Arm has one kind of guest');
+    expect(text).toContain('    - this domain is direct-mapped (XENFEAT_direct_mapped)');
+  });
+
+  it('arm64 domU (not direct-mapped: XENFEAT_not_direct_mapped) and arm64 outside Xen', async () => {
+    const root = fake()
+      .procConfig(XEN_Y)
+      .file('/sys/hypervisor/type', 'xen\n')
+      .file('/sys/hypervisor/guest_type', 'HVM\n')
+      .file('/sys/hypervisor/properties/features', '00016805\n') // bit 16, not 17
+      .file('/dev/xen/gntdev');
+    const r = await doctor({ root: root.dir, arch: 'arm64' });
+    expect(r.host.archNotes.map((n) => n.id)).toEqual(['xen-one-guest-kind']);
+    const bare = await doctor({ root: fake().procConfig(XEN_Y).dir, arch: 'arm64' });
+    expect(bare.host.archNotes).toEqual([]);
+    expect(formatReport(bare)).toContain('  architecture: arm64, nothing known differs\n');
+  });
+
+  it('x86 PV dom0: the note says export needs PVH/HVM; the same files judged as arm64 give no x86 note', async () => {
+    const root = fake()
+      .procConfig(XEN_Y)
+      .file('/sys/hypervisor/type', 'xen\n')
+      .file('/sys/hypervisor/guest_type', 'PV\n')
+      .file('/sys/hypervisor/properties/features', '00000ae1\n') // bit 2 clear
+      .file('/proc/xen/capabilities', 'control_d\n')
+      .file('/dev/xen/gntdev');
+    const r = await doctor({ root: root.dir, arch: 'x64' });
+    expect(r.host.archNotes.map((n) => n.id)).toEqual(['xen-pv-dom0']);
+    expect(formatReport(r)).toContain('  architecture: x64 (Xen PV dom0)\n    - x86 dom0 is PV');
+    expect((await doctor({ root: root.dir, arch: 'arm64' })).host.archNotes).toEqual([]);
+  });
+
+  it('arch must be a non-empty string', async () => {
+    await expect(doctor({ arch: '' })).rejects.toThrow(TypeError);
+    await expect(doctor({ arch: 7 as unknown as string })).rejects.toThrow(TypeError);
   });
 
   it('the feature bitmap wins over the guest type', async () => {

@@ -73,9 +73,16 @@ export function assertReportSchema(r: unknown): void {
   expect(new Date(rep.generatedAt as string).toISOString()).toBe(rep.generatedAt);
 
   const host = rep.host as Record<string, unknown>;
-  expect(keys(host)).toEqual(['arch', 'debugfs', 'kernelConfig', 'kernelRelease', 'uid', 'xen']);
+  expect(keys(host)).toEqual(['arch', 'archNotes', 'debugfs', 'kernelConfig', 'kernelRelease', 'uid', 'xen']);
   expect(typeof host.kernelRelease).toBe('string');
   expect(typeof host.arch).toBe('string');
+  expect(Array.isArray(host.archNotes)).toBe(true);
+  for (const n of host.archNotes as unknown[]) {
+    expect(isObj(n) && keys(n), 'archNotes[]').toEqual(['id', 'message']);
+    const note = n as Record<string, unknown>;
+    expect(note.id, 'archNotes[].id').toMatch(/^[a-z0-9-]+$/);
+    expect(typeof note.message === 'string' && note.message.length > 0, 'archNotes[].message').toBe(true);
+  }
   expect(Number.isInteger(host.uid)).toBe(true);
   expect(strOrNull(host.kernelConfig) && strOrNull(host.debugfs)).toBe(true);
   const xen = host.xen as Record<string, unknown>;

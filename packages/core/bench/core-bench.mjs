@@ -7,10 +7,19 @@
 //                                                    own fastest fd-readiness path
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { quantile, timedAsync } from '../../../scripts/bench/harness.mjs';
+import { pathToFileURL } from 'node:url';
+import { quantile, timed, timedAsync } from '../../../scripts/bench/harness.mjs';
 
 // ZCOPY_BENCH_CORE: another build of @zcopy/core (its dist/index.js) to measure, e.g. main's, for a before/after.
-const { EventFd, Fd, Memfd } = await import(process.env.ZCOPY_BENCH_CORE ?? '@zcopy/core');
+const other = process.env.ZCOPY_BENCH_CORE;
+const { EventFd, Fd, Memfd } = await import(other ? pathToFileURL(other).href : '@zcopy/core');
+// The raw binding under the safe API: the same native calls with no object, check or registry around them. Its
+// rows ("[raw binding]") show the floor: raw − C is what any N-API call (and an external ArrayBuffer) costs,
+// zcopy − raw what the safe API adds.
+const { native } = await import(
+  other ? new URL('internal.js', pathToFileURL(other)).href : '@zcopy/core/internal'
+);
+const K = native.constants;
 
 // (No `using`: plain .mjs on Node 20 has no explicit resource management.)
 function memfdOp() {
@@ -28,7 +37,28 @@ async function eventfdOp() {
   ev.read();
 }
 
+function memfdRaw() {
+  const fd = native.memfdCreate('b', K.MFD_ALLOW_SEALING, 4096);
+  const ab = native.mmap(fd, 4096, K.PROT_READ | K.PROT_WRITE, K.MAP_SHARED, 0);
+  native.munmap(ab);
+  native.close(fd);
+}
+
+// The raw binding plus what the safe API's leak safety net costs: an object standing for the fd, registered in a
+// FinalizationRegistry with itself as the unregister token and unregistered at close, as FdObject does.
+const registry = new FinalizationRegistry(() => {});
+function memfdRawRegistered() {
+  const fd = native.memfdCreate('b', K.MFD_ALLOW_SEALING, 4096);
+  const owner = { fd };
+  registry.register(owner, { fd, type: Object }, owner);
+  const ab = native.mmap(fd, 4096, K.PROT_READ | K.PROT_WRITE, K.MAP_SHARED, 0);
+  native.munmap(ab);
+  registry.unregister(owner);
+  native.close(fd);
+}
+
 let fionreadFd;
+// Sync cases are timed without an await (C has no microtask tick either); the wait is awaited.
 const cases = {
   'memfd 4 KiB create+map+close': memfdOp,
   'eventfd wait round trip': eventfdOp,
@@ -37,7 +67,14 @@ const cases = {
     ev.write(1);
     ev.read();
   },
+  'memfd 4 KiB create+map+close [raw binding]': memfdRaw,
+  'memfd 4 KiB create+map+close [raw binding + leak registry]': memfdRawRegistered,
+  'eventfd write+read [raw binding]': () => {
+    native.eventfdWrite(ev.fd, 1n);
+    native.eventfdRead(ev.fd);
+  },
 };
+const asyncCases = new Set(['eventfd wait round trip']);
 
 async function latency(n, exe, kind) {
   const shared = Memfd.create('shared', { size: 4096 });
@@ -81,7 +118,9 @@ const fionreadMemfd = Memfd.create('fionread', { size: 4096 });
 fionreadFd = Fd.dup(fionreadMemfd);
 fionreadMemfd.close();
 if (mode === 'ops') {
-  for (const [name, op] of Object.entries(cases)) await timedAsync(name, op, Number(a));
+  for (const [name, op] of Object.entries(cases))
+    if (asyncCases.has(name)) await timedAsync(name, op, Number(a));
+    else timed(name, op, Number(a));
 } else if (mode === 'count') {
   const op = cases[a];
   if (!op) throw new Error(`no case '${a}'`);

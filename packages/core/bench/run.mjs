@@ -2,7 +2,9 @@
 // Core benchmark on the host's real CPU (memfd, eventfd and poll exist on every Linux; no VM needed):
 //   node packages/core/bench/run.mjs [--rounds 5] [--seconds 0.5] [--n 2000] [--json] [--out FILE]
 // 1. memfd 4 KiB create+map+close and an eventfd wait round trip, ops/s of zcopy and of the same syscalls in C,
-//    in alternating rounds (median and spread over the rounds), and the per-call overhead zcopy − C.
+//    in alternating rounds (median and spread over the rounds), and the per-call overhead zcopy − C; the same
+//    native calls made on the raw binding (rows "[raw binding]") show the floor under the safe API, and the same
+//    plus a leak-registry entry ("[raw binding + leak registry]") the floor of the leak safety net.
 // 2. Wake latency: a C process stores CLOCK_MONOTONIC in shared memory and wakes the waiter; measured to the
 //    moment the waiter runs: a C poll() loop, zcopy's EventFd.wait(), and Node's own fastest fd-readiness path
 //    (a 'data' event of a net.Socket on a pipe).
@@ -47,6 +49,11 @@ const spread = (xs) => ({
   max: Math.max(...xs),
 });
 const caseNames = opsRounds.c[0].map((r) => r.case);
+// zcopy-only rows: the raw binding under the safe API (core-bench.mjs; "[raw binding + leak registry]" adds the
+// FinalizationRegistry entry every owned fd object has), each against its case's C figure.
+const RAW = / \[raw binding[^\]]*\]$/;
+const rawNames = opsRounds.zcopy[0].map((r) => r.case).filter((n) => RAW.test(n));
+const cOf = (name) => name.replace(RAW, '');
 
 progress(`wake latency, ${values.rounds} rounds of ${values.n} wakes per waiter`);
 const latRounds = await bench.alternate(values.rounds, {
@@ -59,21 +66,21 @@ let syscalls;
 if (bench.haveStrace()) {
   progress(`syscalls per operation (strace -f -c, ${values.count} operations minus 0)`);
   syscalls = Object.fromEntries(
-    caseNames.map((name) => [
+    [...caseNames, ...rawNames].map((name) => [
       name,
       {
-        c: bench.syscallsPerOp(exe, (k) => ['count', name, k], { n: values.count }),
+        c: bench.syscallsPerOp(exe, (k) => ['count', cOf(name), k], { n: values.count }),
         zcopy: bench.syscallsPerOp(process.execPath, (k) => [js, 'count', name, k], { n: values.count, env }),
       },
     ]),
   );
 } else progress('no strace here: syscall counts left out');
 
-const rows = caseNames.map((name) => {
+const rows = [...caseNames, ...rawNames].map((name) => {
   const z = spread(wall('zcopy').map((m) => m.get(name)));
-  const c = spread(wall('c').map((m) => m.get(name)));
+  const c = spread(wall('c').map((m) => m.get(cOf(name))));
   const zc = spread(cpu('zcopy').map((m) => m.get(name)));
-  const cc = spread(cpu('c').map((m) => m.get(name)));
+  const cc = spread(cpu('c').map((m) => m.get(cOf(name))));
   return {
     case: name,
     unit: 'ops/s',

@@ -18,7 +18,7 @@ void Teardown(napi_async_cleanup_hook_handle hook, void* arg) {
   s.tornDown = true;
   s.teardownHook = hook;
   CloseReactor(s);  // stop before close: no wait may watch an fd we close below
-  for (int fd : s.fds) ::close(fd);
+  for (int fd : s.fds.List()) ::close(fd);
   s.fds.clear();
   for (auto& [addr, m] : s.mappings) {
     if (!m->unmapped) ::munmap(m->addr, m->length);

@@ -16,7 +16,9 @@ Napi::Value PollBlocking(const Napi::CallbackInfo& info) {
   int timeoutMs = static_cast<int>(IntegerArg(info, 2, "timeoutMs", -1, 0x7fffffff));
   return BlockingCall<short>::Start(
       info.Env(), "poll", nullptr,
-      [fd, events, timeoutMs](short& revents, int cancelFd) -> int {
+      [fd, events, timeoutMs](short& revents, CancelToken& cancel) -> int {
+        int cancelFd = cancel.fd();
+        if (cancelFd < 0) return cancel.cancelled() ? ECANCELED : errno;
         struct pollfd fds[2] = {{fd, events, 0}, {cancelFd, POLLIN, 0}};
         int r;
         do {

@@ -71,7 +71,7 @@ Napi::Value TrackedFds(const Napi::CallbackInfo& info) {
   auto state = GetState(info.Env());
   Napi::Array out = Napi::Array::New(info.Env(), state->fds.size());
   uint32_t i = 0;
-  for (int fd : state->fds) out.Set(i++, Napi::Number::New(info.Env(), fd));
+  for (int fd : state->fds.List()) out.Set(i++, Napi::Number::New(info.Env(), fd));
   return out;
 }
 

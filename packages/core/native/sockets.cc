@@ -21,12 +21,37 @@ namespace {
 // The kernel's per-message limit (SCM_MAX_FD in include/net/scm.h; not exported to userspace).
 constexpr uint32_t kMaxFdsPerMessage = 253;
 
+// The socket type argument: the three types AF_UNIX offers.
+int UnixTypeArg(const Napi::CallbackInfo& info, size_t i) {
+  int type = static_cast<int>(U32Arg(info, i, "type"));
+  if (type != SOCK_STREAM && type != SOCK_SEQPACKET && type != SOCK_DGRAM)
+    throw Napi::RangeError::New(info.Env(), "type must be SOCK_STREAM, SOCK_SEQPACKET or SOCK_DGRAM");
+  return type;
+}
+
+// A filesystem socket address from the path argument (no abstract names: a path is 1 to 107 bytes, no NUL).
+struct sockaddr_un UnixAddressArg(const Napi::CallbackInfo& info, size_t i, std::string* path) {
+  *path = StringArg(info, i, "path");
+  struct sockaddr_un addr;
+  std::memset(&addr, 0, sizeof addr);
+  if (path->empty() || path->size() >= sizeof addr.sun_path || path->find('\0') != std::string::npos)
+    throw Napi::RangeError::New(info.Env(), "a unix socket path is 1 to 107 bytes without NUL");
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path->data(), path->size());
+  return addr;
+}
+
+// Closes a socket whose setup failed and throws the KernelError of the failed call (errno saved first).
+[[noreturn]] void CloseAndThrow(Napi::Env env, int fd, const char* syscall, const std::string& path) {
+  int err = errno;
+  ::close(fd);
+  throw KernelError(env, err, syscall, nullptr, path.c_str());
+}
+
 // socketPair(type) -> [fd, fd]: AF_UNIX, SOCK_CLOEXEC, both ends tracked.
 Napi::Value SocketPair(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int type = static_cast<int>(U32Arg(info, 0, "type"));
-  if (type != SOCK_STREAM && type != SOCK_SEQPACKET && type != SOCK_DGRAM)
-    throw Napi::RangeError::New(env, "type must be SOCK_STREAM, SOCK_SEQPACKET or SOCK_DGRAM");
+  int type = UnixTypeArg(info, 0);
   int sv[2] = {-1, -1};
   if (::socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv) < 0) ThrowErrno(env, "socketpair");
   auto state = GetState(env);
@@ -41,25 +66,16 @@ Napi::Value SocketPair(const Napi::CallbackInfo& info) {
 // connectUnix(path, type) -> fd: a new AF_UNIX socket connected to a listening path.
 Napi::Value ConnectUnix(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::string path = StringArg(info, 0, "path");
-  int type = static_cast<int>(U32Arg(info, 1, "type"));
-  struct sockaddr_un addr;
-  std::memset(&addr, 0, sizeof addr);
-  if (path.empty() || path.size() >= sizeof addr.sun_path || path.find('\0') != std::string::npos)
-    throw Napi::RangeError::New(env, "a unix socket path is 1 to 107 bytes without NUL");
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, path.data(), path.size());
+  std::string path;
+  struct sockaddr_un addr = UnixAddressArg(info, 0, &path);
+  int type = UnixTypeArg(info, 1);
   int fd = ::socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
   if (fd < 0) ThrowErrno(env, "socket");
   int r;
   do {
     r = ::connect(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr);
   } while (r < 0 && errno == EINTR);
-  if (r < 0) {
-    int err = errno;
-    ::close(fd);
-    throw KernelError(env, err, "connect", nullptr, path.c_str());
-  }
+  if (r < 0) CloseAndThrow(env, fd, "connect", path);
   GetState(env)->fds.insert(fd);
   return Napi::Number::New(env, fd);
 }
@@ -67,28 +83,15 @@ Napi::Value ConnectUnix(const Napi::CallbackInfo& info) {
 // listenUnix(path, type, backlog) -> fd: bind + listen on a new AF_UNIX socket.
 Napi::Value ListenUnix(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::string path = StringArg(info, 0, "path");
-  int type = static_cast<int>(U32Arg(info, 1, "type"));
+  std::string path;
+  struct sockaddr_un addr = UnixAddressArg(info, 0, &path);
+  int type = UnixTypeArg(info, 1);
   int backlog = static_cast<int>(IntegerArg(info, 2, "backlog", 0, 0x7fffffff));
-  struct sockaddr_un addr;
-  std::memset(&addr, 0, sizeof addr);
-  if (path.empty() || path.size() >= sizeof addr.sun_path || path.find('\0') != std::string::npos)
-    throw Napi::RangeError::New(env, "a unix socket path is 1 to 107 bytes without NUL");
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, path.data(), path.size());
   // Non-blocking: accept() is called after the poller saw it readable, and must never block the event loop.
   int fd = ::socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) ThrowErrno(env, "socket");
-  if (::bind(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0) {
-    int err = errno;
-    ::close(fd);
-    throw KernelError(env, err, "bind", nullptr, path.c_str());
-  }
-  if (::listen(fd, backlog) < 0) {
-    int err = errno;
-    ::close(fd);
-    throw KernelError(env, err, "listen", nullptr, path.c_str());
-  }
+  if (::bind(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0) CloseAndThrow(env, fd, "bind", path);
+  if (::listen(fd, backlog) < 0) CloseAndThrow(env, fd, "listen", path);
   GetState(env)->fds.insert(fd);
   return Napi::Number::New(env, fd);
 }

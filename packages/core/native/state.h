@@ -4,6 +4,7 @@
 #include <napi.h>
 #include <uv.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <map>
 #include <memory>
@@ -35,6 +36,57 @@ struct Reactor {
 
 struct CoreState;
 
+// The fds the core owns: a byte per fd for the low numbers every process uses (no allocation per open/close, the
+// hot path of every fd object), a set for the rare high ones (an fd adopted from dup2(fd, 1 << 30) must not make
+// a gigabyte of bytes).
+class FdSet {
+ public:
+  void insert(int fd) {
+    if (fd < 0) return;
+    if (fd < kDense) {
+      if (static_cast<size_t>(fd) >= dense_.size()) dense_.resize(std::max<size_t>(fd + 1, dense_.size() * 2));
+      if (!dense_[fd]) {
+        dense_[fd] = 1;
+        count_++;
+      }
+    } else if (sparse_.insert(fd).second) {
+      count_++;
+    }
+  }
+  void erase(int fd) {
+    if (fd < 0) return;
+    if (fd < kDense) {
+      if (static_cast<size_t>(fd) < dense_.size() && dense_[fd]) {
+        dense_[fd] = 0;
+        count_--;
+      }
+    } else if (sparse_.erase(fd) > 0) {
+      count_--;
+    }
+  }
+  size_t size() const { return count_; }
+  void clear() {
+    dense_.clear();
+    sparse_.clear();
+    count_ = 0;
+  }
+  // Ascending (listing and teardown only).
+  std::vector<int> List() const {
+    std::vector<int> out;
+    out.reserve(count_);
+    for (size_t fd = 0; fd < dense_.size(); fd++)
+      if (dense_[fd]) out.push_back(static_cast<int>(fd));
+    out.insert(out.end(), sparse_.begin(), sparse_.end());
+    return out;
+  }
+
+ private:
+  static constexpr int kDense = 1 << 16;
+  std::vector<uint8_t> dense_;
+  std::set<int> sparse_;
+  size_t count_ = 0;
+};
+
 // One mmap region; also the finalizer hint of its ArrayBuffer (one allocation per mapping).
 struct Mapping {
   void* addr;
@@ -44,7 +96,7 @@ struct Mapping {
 };
 
 struct CoreState {
-  std::set<int> fds;                   // fds opened or adopted through the core, not yet closed
+  FdSet fds;                           // fds opened or adopted through the core, not yet closed
   std::map<void*, Mapping*> mappings;  // live mmap regions by address
   Reactor reactor;                     // async waits (poller.cc)
   int pendingCloses = 0;               // uv handles closed but whose close callback has not run yet

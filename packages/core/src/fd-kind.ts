@@ -1,6 +1,6 @@
 // What kind of file an fd is, and the one check every open/adopt/borrow/dup makes before it wraps an fd: the
 // wrong kind is refused at once (WrongFdError naming what the fd is), not at its first use.
-import { fstatSync, readlinkSync } from 'node:fs';
+import { type BigIntStats, fstatSync, readlinkSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { KernelError, WrongFdError } from './errors.js';
 
@@ -16,9 +16,13 @@ export interface CharDevice {
 
 /** The character device behind `fd`, or undefined when it is not one. */
 export function charDeviceOf(fd: number): CharDevice | undefined {
-  let st: ReturnType<typeof fstatSync>;
+  let st: BigIntStats;
   try {
-    st = fstatSync(fd);
+    // bigint: Node keeps the last plain stat's mode in one shared array, and fs.realpathSync (which the module
+    // loader uses) stops resolving symlinks when that mode says socket or FIFO (nodejs/node#51142): an fstat
+    // of a socket here made a later `import()` load a package through pnpm's unresolved symlink path, so a
+    // second copy of it. The bigint stats have their own array.
+    st = fstatSync(fd, { bigint: true });
   } catch (e) {
     const errno = (e as NodeJS.ErrnoException).errno;
     if (typeof errno === 'number') throw new KernelError({ errno: Math.abs(errno), syscall: 'fstat' });
@@ -26,7 +30,7 @@ export function charDeviceOf(fd: number): CharDevice | undefined {
   }
   if (!st.isCharacterDevice()) return undefined;
   // Linux's dev_t encoding (new_decode_dev): 12 bits of major, 20 of minor, split around the low byte.
-  const rdev = st.rdev;
+  const rdev = Number(st.rdev);
   const major = Math.floor(rdev / 256) & 0xfff;
   const minor = (rdev & 0xff) | (Math.floor(rdev / 4096) & 0xfff00);
   let subsystem = '';

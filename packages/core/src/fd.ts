@@ -23,10 +23,11 @@ export function fdOf(target: FdLike, name = 'fd'): number {
 
 interface LeakRecord {
   fd: number;
-  type: string;
+  /** The object's class: its name is read only for the warning (Function.prototype.name is a getter call). */
+  type: { readonly name: string };
 }
 
-const leaks = new FinalizationRegistry<LeakRecord>(({ fd, type }) => {
+const leaks = new FinalizationRegistry<LeakRecord>(({ fd, type: { name: type } }) => {
   try {
     native.close(fd);
   } catch {
@@ -53,14 +54,15 @@ export abstract class FdObject implements Disposable {
   #closed = false;
   #pins = 0;
   #closeDeferred = false;
-  readonly #closing = new CloseNotifier();
+  // Made by the first waiter (onceClosed): most fds close without anyone waiting on them.
+  #closing: CloseNotifier | undefined;
   readonly owned: boolean;
 
   protected constructor(fd: number, options: FdObjectOptions) {
     this.#fd = fdOf(fd);
     this.owned = options.owned;
     // The object is its own unregister token (held weakly): no extra allocation per fd.
-    if (this.owned) leaks.register(this, { fd: this.#fd, type: new.target.name }, this);
+    if (this.owned) leaks.register(this, { fd: this.#fd, type: new.target }, this);
   }
 
   /** The fd number; throws ClosedError after close(). */
@@ -82,7 +84,7 @@ export abstract class FdObject implements Disposable {
     this.#closed = true;
     leaks.unregister(this);
     // The error is made only when someone waits: close() is a hot path.
-    this.#closing.close(() => new ClosedError(this.constructor.name));
+    if (this.#closing) this.#closing.close(() => new ClosedError(this.constructor.name));
     this.onClose();
     if (!this.owned) return;
     if (this.#pins > 0) this.#closeDeferred = true;
@@ -113,6 +115,7 @@ export abstract class FdObject implements Disposable {
   static {
     onceClosedOf = (obj, listener) => {
       if (obj.#closed) throw new ClosedError(obj.constructor.name);
+      obj.#closing ??= new CloseNotifier();
       return obj.#closing.onceClosed(listener);
     };
     pinOf = (obj) => {

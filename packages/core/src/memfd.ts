@@ -129,8 +129,13 @@ export class Memfd extends FdObject {
     const flags = ((allowSealing ? native.constants.MFD_ALLOW_SEALING : 0) | huge) >>> 0;
     // Without hugetlb, one call makes and sizes it (closed again in C if the size fails); a hugetlb memfd is
     // sized by truncate(), whose errors carry the huge-page hints.
-    const create = () => new Memfd(native.memfdCreate(name, flags, huge ? undefined : size), { owned: true });
-    const m = huge ? withErrorContext({ hint: hugetlbHint }, create) : create();
+    const m = huge
+      ? withErrorContext(
+          { hint: hugetlbHint },
+          () => new Memfd(native.memfdCreate(name, flags), { owned: true }),
+        )
+      : new Memfd(native.memfdCreate(name, flags, size), { owned: true });
+    m.#huge = huge !== 0;
     try {
       if (huge && size !== undefined) m.truncate(size);
       if (mask) native.addSeals(m.fd, mask);
@@ -168,6 +173,9 @@ export class Memfd extends FdObject {
   }
 
   #hintContext: Record<string, unknown> | undefined;
+  // Whether it is a hugetlb memfd, when this process made it (create()); undefined for an adopted, borrowed or
+  // duplicated one, whose failures ask (fstat) when they happen.
+  #huge: boolean | undefined;
 
   // The huge-page rules, as the hint of a failure of a hugetlb memfd. Asked only when a call fails: a map or a
   // truncate that succeeds makes no fstat to learn whether the memfd is a hugetlb one.
@@ -233,6 +241,8 @@ export class Memfd extends FdObject {
 
   map(options: MapOptions & { length?: number } = {}): Mapping {
     const length = options.length ?? this.size;
+    // A memfd made here without hugetlb needs no hint context (a hot path: no closure, no context object).
+    if (this.#huge === false) return Mapping.map(this.fd, length, options);
     // A hugetlb mapping reserves its huge pages up front: ENOMEM when the pool has too few.
     return withErrorContext(this.#hints(), () => Mapping.map(this, length, options));
   }
@@ -247,7 +257,7 @@ export interface EventFdOptions {
 let constructEventFd!: (fd: number, options: FdObjectOptions) => EventFd;
 
 function checkEventFd(fd: number): void {
-  fsCall('fstat', () => fstatSync(fd)); // EBADF for an fd that is not open
+  fsCall('fstat', () => fstatSync(fd, { bigint: true })); // EBADF for an fd that is not open (bigint: see charDeviceOf)
   checkFdKind(fd, 'an eventfd', () => {
     const target = readlinkSync(`/proc/self/fd/${fd}`);
     return target === 'anon_inode:[eventfd]';

@@ -86,4 +86,17 @@ export interface CoreBinding {
 }
 
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+// One copy of core per process: a second one (a package manager that did not dedupe, a symlinked path Node did
+// not resolve) has its own classes, so `instanceof` fails between objects of the two. Said once, with both paths.
+const LOADED = Symbol.for('@zcopy/core:loaded-from');
+const loaded = (globalThis as Record<symbol, string | undefined>)[LOADED];
+if (loaded === undefined) (globalThis as Record<symbol, string>)[LOADED] = packageDir;
+else if (loaded !== packageDir)
+  process.emitWarning(
+    `@zcopy/core is loaded twice in this process, from ${loaded} and from ${packageDir}: objects made by one ` +
+      "copy are not the other's (instanceof fails between them); make every @zcopy package resolve one core",
+    { code: 'ZCOPY_CORE_TWICE' },
+  );
+
 export const native: CoreBinding = loadBinding<CoreBinding>(packageDir, 'zcopy_core');

@@ -2,10 +2,11 @@
 // node-gyp-build, no build/ directory; and when nothing fits, an error that says what was looked for, what the
 // package ships and which libc was found vs needed. (Packing, installing and loading the real tarballs, x64 and
 // arm64: the packaging suite, test/packaging.)
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const pkgDir = new URL('..', import.meta.url).pathname;
@@ -83,5 +84,47 @@ describe('loadBinding', () => {
     expect(stderr).toContain("cannot load the native addon 'zcopy_core'");
     expect(stderr).toContain('/nonexistent/zcopy_core.node: not found');
     expect(stderr).toContain('ZCOPY_BINDING_CORE');
+  });
+});
+
+describe('one core per process', () => {
+  // stdout and stderr of a script that exits 0 (warnings go to stderr).
+  const run = (code: string) => {
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], {
+      cwd: work,
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    return { stdout: r.stdout, stderr: r.stderr };
+  };
+  it('a second copy of core loaded in the same process is named in a warning (ZCOPY_CORE_TWICE), once', () => {
+    // A real second copy (its own dist and addon), as a package manager that did not dedupe would leave it.
+    const copy = join(work, 'second-core');
+    cpSync(join(pkgDir, 'dist'), join(copy, 'dist'), { recursive: true });
+    mkdirSync(join(copy, 'build', 'Release'), { recursive: true });
+    copyFileSync(built, join(copy, 'build', 'Release', 'zcopy_core.node'));
+    copyFileSync(join(pkgDir, 'package.json'), join(copy, 'package.json'));
+    // Its own node_modules as an install gives it (the loader finds the addon through node-gyp-build).
+    const gypBuild = dirname(
+      createRequire(join(pkgDir, 'package.json')).resolve('node-gyp-build/package.json'),
+    );
+    cpSync(gypBuild, join(copy, 'node_modules', 'node-gyp-build'), { recursive: true });
+    const { stdout, stderr } = run(
+      `const a = await import(${JSON.stringify(join(pkgDir, 'dist', 'index.js'))});
+       const b = await import(${JSON.stringify(join(copy, 'dist', 'index.js'))});
+       const e = a.EventFd.create(); console.log(e instanceof b.FdObject, e instanceof a.FdObject); e.close();`,
+    );
+    expect(stdout.trim()).toBe('false true');
+    expect(stderr.match(/ZCOPY_CORE_TWICE/g)).toHaveLength(1);
+    expect(stderr).toContain(`from ${pkgDir.replace(/\/$/, '')} and from ${copy}`);
+  });
+
+  it('one copy imported twice (the same path) says nothing', () => {
+    const { stdout, stderr } = run(
+      `await import(${JSON.stringify(join(pkgDir, 'dist', 'index.js'))});
+       await import(${JSON.stringify(join(pkgDir, 'dist', 'native.js'))}); console.log('ok');`,
+    );
+    expect(stdout.trim()).toBe('ok');
+    expect(stderr).toBe('');
   });
 });

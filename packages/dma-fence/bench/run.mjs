@@ -125,7 +125,12 @@ const syscalls = bench.haveStrace()
     )
   : {};
 for (const r of rows) r.syscalls = syscalls[r.case];
-const meta = { bench: '@zcopy/dma-fence', where: 'guest (QEMU TCG)', kernel: bench.kernelRelease(), n };
+const meta = {
+  bench: '@zcopy/dma-fence',
+  where: bench.where('guest (QEMU TCG)'),
+  kernel: bench.kernelRelease(),
+  n,
+};
 const reported = ratioReport({
   title: `@zcopy/dma-fence bench (n=${n}; zcopy/C ratio, lower is better)`,
   unit: 'ns',

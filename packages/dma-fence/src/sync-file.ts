@@ -182,7 +182,15 @@ export class SyncFile extends FdObject {
   }
 }
 
-/** Wrap an fd the addon just created (merge, export, createFence) as an owned SyncFile (no probe: the ioctl vouches). */
+/**
+ * An owned SyncFile for an fd an ioctl has just returned (merge, export, createFence, an atomic commit's out-fence):
+ * no probe, the ioctl vouches. It does not close the fd if it throws: the adopter for adoptOrClose/adoptAllOrClose.
+ */
+export function syncFileOfNewFd(fd: number): SyncFile {
+  return construct(core.own(fd), { owned: true });
+}
+
+/** syncFileOfNewFd, closing the fd if that fails. */
 export function ownNewSyncFile(fd: number): SyncFile {
-  return adoptOrClose(fd, (n) => construct(core.own(n), { owned: true }));
+  return adoptOrClose(fd, syncFileOfNewFd);
 }

@@ -7,6 +7,17 @@ import { type FdPeer, packagesDir, spawnFdPeer } from '../../core/test/peer.js';
 import { SwSyncTimeline, SyncFile } from '../src/index.js';
 
 let peer: FdPeer | undefined;
+
+/** The child receives one sync_file, waits on it (async, from its own loop), closes it and answers the status. */
+const childWaitsForFence = (p: FdPeer) =>
+  p.run(async (ctx) => {
+    const { SyncFile } = await ctx.load('dma-fence');
+    const { fds } = await ctx.socket().receiveFds({ as: [SyncFile], timeoutMs: 10_000 });
+    const fence = fds[0] as SyncFile;
+    const status = await fence.wait({ timeoutMs: 10_000 });
+    fence.close();
+    return status;
+  });
 afterEach(async () => {
   await peer?.stop();
   peer = undefined;
@@ -70,14 +81,7 @@ describe('a timeline in another process (SCM_RIGHTS)', () => {
     peer = spawnFdPeer();
     using tl = SwSyncTimeline.open();
     using f = tl.createFence(1);
-    const waited = peer.run(async (ctx) => {
-      const { SyncFile } = await ctx.load('dma-fence');
-      const { fds } = await ctx.socket().receiveFds({ as: [SyncFile], timeoutMs: 10_000 });
-      const fence = fds[0] as SyncFile;
-      const status = await fence.wait({ timeoutMs: 10_000 });
-      fence.close();
-      return status;
-    });
+    const waited = childWaitsForFence(peer);
     await peer.socket.sendFds([f]);
     await new Promise((r) => setTimeout(r, 50));
     tl.inc(1);
@@ -88,14 +92,7 @@ describe('a timeline in another process (SCM_RIGHTS)', () => {
     peer = spawnFdPeer();
     const tl = SwSyncTimeline.open();
     using f = tl.createFence(1);
-    const waited = peer.run(async (ctx) => {
-      const { SyncFile } = await ctx.load('dma-fence');
-      const { fds } = await ctx.socket().receiveFds({ as: [SyncFile], timeoutMs: 10_000 });
-      const fence = fds[0] as SyncFile;
-      const status = await fence.wait({ timeoutMs: 10_000 });
-      fence.close();
-      return status;
-    });
+    const waited = childWaitsForFence(peer);
     await peer.socket.sendFds([f]);
     tl.close();
     expect(await waited).toMatchObject({ state: 'error', code: 'ENOENT' });

@@ -15,12 +15,6 @@
 
 #include "count.h"
 
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void die(const char* what) {
   fprintf(stderr, "heap_bench: %s: %s\n", what, strerror(errno));
   exit(1);
@@ -60,29 +54,6 @@ static void sync_bracket(int fd) {
   s.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW;
   if (xioctl(fd, DMA_BUF_IOCTL_SYNC, &s) < 0) die("DMA_BUF_IOCTL_SYNC end");
 }
-
-static void report(const char* name, long ops, double seconds) {
-  printf("{\"case\":\"%s\",\"ops\":%ld,\"seconds\":%.6f}\n", name, ops, seconds);
-  fflush(stdout);
-}
-
-// Runs op in batches until `seconds` have passed (after a short warm-up), like the JS side.
-#define TIMED(name, seconds, op)              \
-  do {                                        \
-    long n_;                                  \
-    if (bench_counting(name, &n_)) {          \
-      for (long i_ = 0; i_ < n_; i_++) op;    \
-      break;                                  \
-    }                                         \
-    for (int w_ = 0; w_ < 20; w_++) op;       \
-    long ops_ = 0;                            \
-    double t0_ = now(), t_;                   \
-    do {                                      \
-      for (int b_ = 0; b_ < 10; b_++) op;     \
-      ops_ += 10;                             \
-    } while ((t_ = now()) - t0_ < (seconds)); \
-    report(name, ops_, t_ - t0_);             \
-  } while (0)
 
 int main(int argc, char** argv) {
   if (argc != 3) {

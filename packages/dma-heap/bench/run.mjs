@@ -40,7 +40,7 @@ const syscalls = bench.syscallsOfCases([...zcopy.keys()], {
 });
 const meta = {
   bench: '@zcopy/dma-heap',
-  where: 'guest (QEMU TCG)',
+  where: bench.where('guest (QEMU TCG)'),
   kernel: bench.kernelRelease(),
   heap: values.heap,
   seconds,

@@ -93,7 +93,7 @@ Napi::Value AtomicCommitBlocking(const Napi::CallbackInfo& info) {
   std::shared_ptr<AtomicRequest> r = Parse(info);
   return BlockingCall<int>::Start(
       info.Env(), "ioctl", "DRM_IOCTL_MODE_ATOMIC",
-      [fd, r](int&, int) -> int {
+      [fd, r](int&, CancelToken&) -> int {
         auto arg = r->Arg();
         return RetryIoctl(fd, DRM_IOCTL_MODE_ATOMIC, &arg) < 0 ? errno : 0;
       },

@@ -9,7 +9,8 @@ import {
   registerHints,
   runBlocking,
 } from '@zcopy/core/internal';
-import { SyncFile } from '@zcopy/dma-fence';
+import type { SyncFile } from '@zcopy/dma-fence';
+import { syncFileOfNewFd } from '@zcopy/dma-fence/internal';
 import type { FlipEvent } from './events.js';
 import { binding } from './native.js';
 
@@ -224,7 +225,7 @@ export class AtomicRequest {
           what: 'atomic commit',
           // The kernel finishes the commit even when nobody waits any more: its fences are closed, not leaked.
           late: (fds) => {
-            for (const f of adoptAllOrClose(fds, (fd) => SyncFile.adopt(fd))) f.close();
+            for (const f of adoptAllOrClose(fds, syncFileOfNewFd)) f.close();
           },
         },
       );
@@ -282,7 +283,10 @@ export class AtomicRequest {
   }
 }
 
-/** Out-fence fds from the kernel, each adopted at once (all closed again if one cannot be). */
+/**
+ * Out-fence fds the kernel just wrote into OUT_FENCE_PTR, each owned at once (all closed again if one cannot
+ * be). The atomic ioctl vouches that they are sync_files: no probe as SyncFile.adopt() makes for a foreign fd.
+ */
 function adoptFences(fds: number[]): SyncFile[] {
-  return adoptAllOrClose(fds, (fd) => SyncFile.adopt(fd));
+  return adoptAllOrClose(fds, syncFileOfNewFd);
 }

@@ -28,6 +28,7 @@ static int kms, vgem;
 static double seconds;
 
 // Same shape as timed() in prime-bench.mjs: warm-up, then batches of 10 until the time is up.
+#undef TIMED  // count.h's takes (name, seconds, op); this bench times a body per case its own way
 #define TIMED(name, body)                                                    \
   do {                                                                       \
     long n_;                                                                 \

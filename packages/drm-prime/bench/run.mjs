@@ -43,7 +43,7 @@ const syscalls = bench.syscallsOfCases([...zcopy.keys()], {
 });
 const meta = {
   bench: '@zcopy/drm-prime',
-  where: 'guest (QEMU TCG)',
+  where: bench.where('guest (QEMU TCG)'),
   kernel: bench.kernelRelease(),
   kms: kmsPath,
   vgem: vgemPath,

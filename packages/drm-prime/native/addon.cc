@@ -8,7 +8,6 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   zcopy::drm::InitBuffers(env, exports);
   zcopy::drm::InitPrime(env, exports);
   zcopy::drm::InitVgem(env, exports);
-  zcopy::drm::InitSeek(env, exports);
   return exports;
 }
 

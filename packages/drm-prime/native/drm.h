@@ -9,6 +9,5 @@ void InitCaps(Napi::Env env, Napi::Object exports);
 void InitBuffers(Napi::Env env, Napi::Object exports);
 void InitPrime(Napi::Env env, Napi::Object exports);
 void InitVgem(Napi::Env env, Napi::Object exports);
-void InitSeek(Napi::Env env, Napi::Object exports);
 
 }  // namespace zcopy::drm

@@ -43,9 +43,6 @@ export interface DrmBinding {
   /** DRM_IOCTL_VGEM_FENCE_SIGNAL. Only on a vgem fd. */
   vgemFenceSignal(fd: number, fence: number, flags: number): void;
   VGEM_FENCE_WRITE: number;
-  /** lseek(2), raw (for the tests of exported dma-bufs). */
-  lseek(fd: number, offset: number, whence: number): number;
-  seekWhence: { SET: number; CUR: number; END: number };
 }
 
 export interface RawDumb {

@@ -88,7 +88,7 @@ Napi::Value ExpWaitReleasedAsync(const Napi::CallbackInfo& info) {
   int fd = FdArg(info, 0);
   int dmabuf = FdArg(info, 1, "dmabufFd");
   uint32_t timeoutMs = U32Arg(info, 2, "timeoutMs");
-  auto work = [fd, dmabuf, timeoutMs](int& result, int cancelFd) -> int {
+  auto work = [fd, dmabuf, timeoutMs](int& result, CancelToken& cancel) -> int {
     uint32_t left = timeoutMs;
     // ENOENT after a slice that timed out means the buffer went while we waited: that is a release, not
     // "already released".
@@ -104,8 +104,7 @@ Napi::Value ExpWaitReleasedAsync(const Napi::CallbackInfo& info) {
       waited = true;
       left -= op.wait_to_ms;
       if (left == 0) return (result = ETIMEDOUT), 0;
-      struct pollfd p = {cancelFd, POLLIN, 0};
-      if (::poll(&p, 1, 0) > 0) return ECANCELED;
+      if (cancel.cancelled()) return ECANCELED;  // checked between slices: no cancel fd needed
     }
   };
   auto done = [](Napi::Env e, int& result) -> Napi::Value { return Napi::Number::New(e, result); };

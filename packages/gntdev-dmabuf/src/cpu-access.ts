@@ -50,9 +50,12 @@ export function cpuAccessHint(state: ExportCpuAccess = exportCpuAccess()): strin
 
 /** A dma-buf exported from grant refs: mmap errors say whether this kernel offers CPU access to it. */
 export class GrantDmaBuf extends DmaBuf {
-  static adoptExport(fd: number): GrantDmaBuf {
-    if (!DmaBuf.isDmaBuf(fd)) throw new TypeError(`fd ${fd} is not a dma-buf`);
-    return adoptOrClose(fd, (n) => new GrantDmaBuf(native.adopt(n), { owned: true }));
+  /**
+   * Owns the fd IOCTL_GNTDEV_DMABUF_EXP_FROM_REFS just returned: the ioctl vouches that it is a dma-buf, so there
+   * is no fstatfs/F_GETFD probe as DmaBuf.adopt() makes for a foreign fd. Whatever fails closes the fd.
+   */
+  static ownExport(fd: number): GrantDmaBuf {
+    return adoptOrClose(fd, (n) => new GrantDmaBuf(native.own(n), { owned: true }));
   }
 
   protected override mmapHint(code: string): string | undefined {

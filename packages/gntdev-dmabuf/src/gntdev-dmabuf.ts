@@ -95,7 +95,7 @@ export class GntdevDmabuf extends FdObject {
     const list = checkRefs(refs);
     const flags = dmaBackingFlags(options.backing, binding.constants);
     const fd = binding.expFromRefs(this.fd, flags, d, list);
-    const buf = GrantDmaBuf.adoptExport(fd);
+    const buf = GrantDmaBuf.ownExport(fd);
     this.#exported.set(buf, fd);
     return buf;
   }

@@ -1,16 +1,15 @@
 // VM (Xen): the import direction across two domains. dom0 (backend) creates a vgem dumb buffer, grants its pages
-// to a PV domU (frontend, @zcopy/test-harness's agent) with importToRefs; the domU maps the refs and sees the
+// to a domU (frontend, @zcopy/test-harness's agent; PV on x86, PVH on arm64) with importToRefs; the domU maps the refs and sees the
 // device buffer's bytes, and its writes land in the device buffer. Then a frontend destroyed mid-share.
 import { createHash } from 'node:crypto';
-import { readdirSync } from 'node:fs';
 import { DrmDevice, type DumbBuffer, listDrmNodes } from '@zcopy/drm-prime';
-import { AgentDomU as Domu } from '@zcopy/test-harness';
+import { AgentDomU as Domu, fdSnapshot } from '@zcopy/test-harness';
+import { defaultDomUType } from '@zcopy/xen/domu';
 import { XenStore } from '@zcopy/xenstore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GntdevDmabuf, PAGE_SIZE } from '../src/index.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const fdCount = () => readdirSync('/proc/self/fd').length;
 
 describe('importToRefs for a PV frontend', () => {
   let xs: XenStore;
@@ -22,7 +21,7 @@ describe('importToRefs for a PV frontend', () => {
     const node = listDrmNodes().find((n) => n.driver?.name === 'vgem' && n.type === 'primary');
     drm = DrmDevice.open(node!.path);
     dev = GntdevDmabuf.open();
-    domu = await Domu.start(xs, 'pv');
+    domu = await Domu.start(xs, defaultDomUType());
   });
   afterAll(async () => {
     await domu?.destroy().catch(() => {});
@@ -39,7 +38,7 @@ describe('importToRefs for a PV frontend', () => {
   }
 
   it('the frontend maps the device buffer: same bytes, its writes reach the device buffer', async () => {
-    const fds = fdCount();
+    const fds = fdSnapshot();
     const { dumb, view } = frame();
     const imp = (() => {
       using buf = dumb.exportDmaBuf();
@@ -58,11 +57,11 @@ describe('importToRefs for a PV frontend', () => {
     await domu.call('unmap', { id: m.id });
     imp.release();
     dumb.close();
-    expect(fdCount()).toBe(fds);
+    expect(await fds.leaked()).toEqual([]);
   });
 
   it('a frontend destroyed while it maps the refs: the backend releases and nothing leaks', async () => {
-    const fds = fdCount();
+    const fds = fdSnapshot();
     const { dumb, view } = frame();
     const imp = (() => {
       using buf = dumb.exportDmaBuf();
@@ -78,6 +77,6 @@ describe('importToRefs for a PV frontend', () => {
     imp.release();
     expect(dev.imports.size).toBe(0);
     dumb.close();
-    expect(fdCount()).toBe(fds);
+    expect(await fds.leaked()).toEqual([]);
   });
 });

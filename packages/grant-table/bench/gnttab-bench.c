@@ -1,75 +1,74 @@
-/* The C side of the grant-table benchmark: the same sequences as run.mjs, through libxengnttab.
- *   gnttab-bench <domid> <refs-file> <iterations for 1> <for 64> <for 2025> <copy iterations>
- * refs-file: grant refs as text, one per line (the JS side shares the pages and writes it).
- * Prints one JSON line per case: {"case": ..., "refs": n, "iters": k, "usPerOp": t}. */
+/* The C side of the grant-table benchmark: the sequences of gnttab-bench.mjs, through libxengnttab.
+ *   gnttab-bench <domid> <refs-file> <seconds per case>
+ * refs-file: grant refs as text, one per line (run.mjs shares the pages and writes it).
+ * Prints one JSON line per case: {"case": ..., "ops": N, "seconds": S} (count mode: count.h). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
-#include <xengnttab.h>
 #include <xen/grant_table.h>
+#include <xengnttab.h>
 
-static double now_us(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+#include "count.h"
+
+#define FRAME 2025
+
+static void die(const char* what) {
+  perror(what);
+  exit(1);
+}
+
+static xengnttab_handle* xgt;
+static uint32_t domid;
+static uint32_t refs[4096];
+
+static void map_unmap(uint32_t count) {
+  void* p = xengnttab_map_domain_grant_refs(xgt, count, domid, refs, PROT_READ | PROT_WRITE);
+  if (!p) die("xengnttab_map_domain_grant_refs");
+  if (xengnttab_unmap(xgt, p, count)) die("xengnttab_unmap");
+}
+
+static xengnttab_grant_copy_segment_t segs[FRAME];
+
+static void grant_copy(void) {
+  if (xengnttab_grant_copy(xgt, FRAME, segs)) die("xengnttab_grant_copy");
+  for (unsigned s = 0; s < FRAME; s++)
+    if (segs[s].status != GNTST_okay) {
+      fprintf(stderr, "gnttab-bench: segment %u: status %d\n", s, segs[s].status);
+      exit(1);
+    }
 }
 
 int main(int argc, char** argv) {
-  if (argc != 7) {
-    fprintf(stderr, "usage: %s domid refs-file iters1 iters64 iters2025 copyIters\n", argv[0]);
+  if (argc != 4) {
+    fprintf(stderr, "usage: %s domid refs-file seconds\n", argv[0]);
     return 2;
   }
-  uint32_t domid = (uint32_t)atoi(argv[1]);
+  domid = (uint32_t)atoi(argv[1]);
+  double seconds = atof(argv[3]);
   FILE* f = fopen(argv[2], "r");
-  if (!f) {
-    perror("refs-file");
-    return 1;
-  }
-  uint32_t refs[4096];
+  if (!f) die("refs-file");
   unsigned n = 0;
   while (n < 4096 && fscanf(f, "%u", &refs[n]) == 1) n++;
   fclose(f);
-  int iters[3] = {atoi(argv[3]), atoi(argv[4]), atoi(argv[5])};
-  unsigned sizes[3] = {1, 64, 2025};
-  int copyIters = atoi(argv[6]);
-  if (n < 2025) {
-    fprintf(stderr, "need 2025 refs, got %u\n", n);
+  if (n < FRAME) {
+    fprintf(stderr, "gnttab-bench: need %d refs, got %u\n", FRAME, n);
     return 1;
   }
+  xgt = xengnttab_open(NULL, 0);
+  if (!xgt) die("xengnttab_open");
 
-  xengnttab_handle* xgt = xengnttab_open(NULL, 0);
-  if (!xgt) {
-    perror("xengnttab_open");
-    return 1;
-  }
-  for (int c = 0; c < 3; c++) {
-    unsigned count = sizes[c];
-    double t0 = now_us();
-    for (int i = 0; i < iters[c]; i++) {
-      void* p = xengnttab_map_domain_grant_refs(xgt, count, domid, refs, PROT_READ | PROT_WRITE);
-      if (!p) {
-        perror("map");
-        return 1;
-      }
-      if (xengnttab_unmap(xgt, p, count)) {
-        perror("unmap");
-        return 1;
-      }
-    }
-    double us = (now_us() - t0) / iters[c];
-    printf("{\"case\":\"map+unmap\",\"refs\":%u,\"iters\":%d,\"usPerOp\":%.2f}\n", count, iters[c], us);
-  }
+  TIMED("map+unmap 1 ref", seconds, map_unmap(1));
+  TIMED("map+unmap 64 refs", seconds, map_unmap(64));
+  TIMED("map+unmap 2,025 refs", seconds, map_unmap(FRAME));
 
   /* Grant copy of a frame: 2025 whole pages from the grants into local memory. */
-  unsigned count = 2025;
-  uint8_t* frame = aligned_alloc(4096, (size_t)count * 4096);
-  xengnttab_grant_copy_segment_t* segs = calloc(count, sizeof *segs);
-  if (!frame || !segs) return 1;
-  memset(frame, 0, (size_t)count * 4096);
-  for (unsigned i = 0; i < count; i++) {
+  uint8_t* frame = aligned_alloc(4096, (size_t)FRAME * 4096);
+  if (!frame) die("aligned_alloc");
+  memset(frame, 0, (size_t)FRAME * 4096);
+  for (unsigned i = 0; i < FRAME; i++) {
     segs[i].source.foreign.ref = refs[i];
     segs[i].source.foreign.domid = (uint16_t)domid;
     segs[i].source.foreign.offset = 0;
@@ -77,20 +76,20 @@ int main(int argc, char** argv) {
     segs[i].len = 4096;
     segs[i].flags = GNTCOPY_source_gref;
   }
-  double t0 = now_us();
-  for (int i = 0; i < copyIters; i++) {
-    if (xengnttab_grant_copy(xgt, count, segs)) {
-      perror("grant copy");
-      return 1;
-    }
-    for (unsigned s = 0; s < count; s++)
-      if (segs[s].status != GNTST_okay) {
-        fprintf(stderr, "segment %u: status %d\n", s, segs[s].status);
+  long before = 0;
+  int copied = !bench_counting("grant copy 2,025 pages", &before) || before > 0;
+  TIMED("grant copy 2,025 pages", seconds, grant_copy());
+  /* dom0 wrote each page's index at its start: the copy moved those bytes. */
+  if (copied)
+    for (unsigned p = 0; p < FRAME; p++) {
+      uint32_t v;
+      memcpy(&v, frame + (size_t)p * 4096, sizeof v);
+      if (v != p) {
+        fprintf(stderr, "gnttab-bench: the grant copy produced the wrong bytes (page %u)\n", p);
         return 1;
       }
-  }
-  printf("{\"case\":\"grant copy\",\"refs\":%u,\"iters\":%d,\"usPerOp\":%.2f}\n", count, copyIters,
-         (now_us() - t0) / copyIters);
+    }
+  free(frame);
   xengnttab_close(xgt);
   return 0;
 }

@@ -1,86 +1,91 @@
 #!/usr/bin/env node
-// Grant-table benchmark: map+unmap of 1, 64 and 2,025 refs (2,025 pages = one 1080p RGBA frame) and a grant
-// copy of that frame, through @zcopy/grant-table and through libxengnttab in C (gnttab-bench.c), in the same
-// VM on the same grants. Needs Xen dom0 (dom0 shares the pages with itself: the hypercalls are the same ones a
-// cross-domain map makes). Run: node scripts/vm/run.mjs --mode xen -- node packages/grant-table/bench/run.mjs
-// Prints a table; never asserts.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+// Grant-table benchmark (not a test): map+unmap of 1, 64 and 2,025 refs (2,025 pages = one 1080p RGBA frame) and
+// a grant copy of that frame (sync, prepared plan, async), through @zcopy/grant-table (gnttab-bench.mjs) and
+// through libxengnttab in C (gnttab-bench.c), in the same VM on the same grants. Prints ops/s of both, the ratio
+// zcopy/C and the syscalls per operation of both (strace -f -c); writes docs/bench/grant-table-xen.json. Needs
+// Xen dom0 (dom0 shares the pages with itself: the hypercalls are the same ones a cross-domain map makes):
+//   node scripts/vm/run.mjs --mode xen -- node packages/grant-table/bench/run.mjs [--seconds S] [--json]
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDom0 } from '@zcopy/xen';
-import { benchArgs, compileC, jsonLines, ratioReport, skip } from '../../../scripts/bench/harness.mjs';
+import * as bench from '../../../scripts/bench/harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 if (!isDom0())
-  skip('grant-table bench: not Xen dom0; run it in the Xen VM (see the header of bench/run.mjs)');
-const { json } = benchArgs({});
-const { GrantMapper, GrantSharer, pageCopySegments, GNTALLOC_LIMIT_PATH } = await import(
-  join(here, '..', 'dist', 'index.js')
-);
+  bench.skip('grant-table bench: not Xen dom0; run it in the Xen VM (see the header of bench/run.mjs)');
+const values = bench.benchArgs({
+  seconds: { default: '1', number: true },
+  // Operations per strace count of the small maps; the 2,025-page cases take a quarter of it.
+  count: { default: '200', number: true },
+  out: { default: bench.resultsPath('grant-table-xen') },
+});
+const { seconds } = values;
+bench.requireBuilt('grant-table', 'core');
+const { GrantSharer, GNTALLOC_LIMIT_PATH } = await import(join(here, '..', 'dist', 'index.js'));
 
 const FRAME = 2025;
-const ITERS = { 1: 400, 64: 100, [FRAME]: 10 };
-const COPY_ITERS = 10;
-
 const work = mkdtempSync(join(tmpdir(), 'gnttab-bench-'));
-const cbin = compileC(join(here, 'gnttab-bench.c'), { libs: ['-lxengnttab'], outDir: work });
+const exe = bench.compileC(join(here, 'gnttab-bench.c'), { libs: ['-lxengnttab'], outDir: work });
 
 const oldLimit = readFileSync(GNTALLOC_LIMIT_PATH, 'utf8').trim();
 writeFileSync(GNTALLOC_LIMIT_PATH, '4096');
 const sharer = GrantSharer.open();
-const mapper = GrantMapper.open();
 try {
+  // dom0 shares a frame with itself; each page starts with its index (both sides check their copies by it).
   const shared = sharer.share(0, FRAME);
   for (let p = 0; p < FRAME; p++) shared.buffer.writeUInt32LE(p, p * 4096);
-  const refs = shared.refs;
-  writeFileSync(join(work, 'refs.txt'), `${Array.from(refs).join('\n')}\n`);
+  const refsFile = join(work, 'refs.txt');
+  writeFileSync(refsFile, `${Array.from(shared.refs).join('\n')}\n`);
 
-  const rows = [];
-  const time = (iters, fn) => {
-    fn(); // warm up
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < iters; i++) fn();
-    return Number(process.hrtime.bigint() - t0) / 1e3 / iters;
+  const cArgs = [0, refsFile, seconds];
+  const zArgs = [join(here, 'gnttab-bench.mjs'), 0, refsFile, seconds];
+  const c = bench.opsPerSecond(bench.jsonLines(exe, cArgs));
+  const zcopy = bench.opsPerSecond(bench.jsonLines(process.execPath, zArgs));
+
+  // The three zcopy grant copies (plain, prepared, async) each against the one C copy; a [raw binding] row (the
+  // same native calls with no safe API around them: the floor of calling the addon) against its C case.
+  const cName = (name) =>
+    name.startsWith('grant copy') ? 'grant copy 2,025 pages' : name.replace(' [raw binding]', '');
+  const names = [...zcopy.keys()];
+  const sides = { zcopy: [process.execPath, zArgs], c: [exe, cArgs], cName };
+  const small = names.filter((n) => !n.includes('2,025'));
+  const syscalls = {
+    ...bench.syscallsOfCases(small, { ...sides, n: values.count }),
+    ...bench.syscallsOfCases(
+      names.filter((n) => !small.includes(n)),
+      { ...sides, n: Math.max(1, Math.round(values.count / 4)) },
+    ),
   };
-  for (const n of [1, 64, FRAME]) {
-    const batch = refs.subarray(0, n);
-    const us = time(ITERS[n], () => mapper.map(0, batch).unmap());
-    rows.push({ case: 'map+unmap', refs: n, js: us });
-  }
-  const frame = Buffer.alloc(FRAME * 4096);
-  const segments = pageCopySegments({ domid: 0, refs, buffer: frame, direction: 'from-grants' });
-  rows.push({ case: 'grant copy (sync)', refs: FRAME, js: time(COPY_ITERS, () => mapper.copy(segments)) });
-  const plan = mapper.prepareCopy(segments);
-  rows.push({ case: 'grant copy (plan)', refs: FRAME, js: time(COPY_ITERS, () => plan.run()) });
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < COPY_ITERS; i++) await mapper.copyAsync(segments);
-  rows.push({
-    case: 'grant copy (async)',
-    refs: FRAME,
-    js: Number(process.hrtime.bigint() - t0) / 1e3 / COPY_ITERS,
+  const meta = {
+    bench: '@zcopy/grant-table',
+    where: bench.where('Xen dom0 (QEMU TCG)'),
+    kernel: bench.kernelRelease(),
+    seconds,
+  };
+  const rows = bench.ratioReport({
+    title: `grant-table in Xen dom0 (grants shared by dom0 with itself), ${seconds}s per case, kernel ${meta.kernel}`,
+    unit: 'ops/s',
+    rows: names.map((name) => ({
+      case: name,
+      zcopy: zcopy.get(name),
+      c: c.get(cName(name)),
+      syscalls: syscalls[name],
+    })),
+    json: values.json,
+    meta,
+    format: (n) => (n === undefined ? '-' : n < 100 ? n.toFixed(1) : Math.round(n).toLocaleString('en-US')),
+    extra: bench.syscallColumns,
   });
-  if (frame.readUInt32LE(7 * 4096) !== 7) throw new Error('grant copy produced the wrong bytes');
-
-  const c = jsonLines(cbin, [0, join(work, 'refs.txt'), ITERS[1], ITERS[64], ITERS[FRAME], COPY_ITERS]);
-  ratioReport({
-    unit: 'µs/op',
-    rows: rows.map((r) => {
-      const kind = r.case.startsWith('grant copy') ? 'grant copy' : r.case;
-      return {
-        case: r.case,
-        refs: r.refs,
-        zcopy: r.js,
-        c: c.find((x) => x.case === kind && x.refs === r.refs)?.usPerOp,
-      };
-    }),
-    extra: [{ header: 'refs', value: (r) => r.refs }],
-    format: (n) => (n === undefined ? '-' : n.toFixed(1)),
-    json,
+  bench.writeResults(values.out, {
+    ...meta,
+    date: new Date().toISOString(),
+    rows: rows.map((r) => ({ unit: 'ops/s', ...r })),
   });
   shared.unshare();
 } finally {
-  mapper.close();
   sharer.close();
   writeFileSync(GNTALLOC_LIMIT_PATH, oldLimit);
+  rmSync(work, { recursive: true, force: true });
 }

@@ -1,6 +1,8 @@
 // IOCTL_GNTDEV_GRANT_COPY: the hypervisor copies between granted pages and this process's memory, no mapping.
-// Segments arrive as JS objects; a local side is a buffer range checked here against its length (the kernel
-// writes wherever the pointer says), a foreign side a ref/domid/offset inside one grant.
+// Segments arrive packed by the JS side (copy.ts, packSegments) into a Uint32Array of kWords words each, local
+// buffers listed once beside it: one N-API call per copy instead of a dozen property reads per segment. The packed
+// form is this addon's own (never a kernel struct): every field is checked again here, a local side against its
+// buffer's length (the kernel writes wherever the pointer says), a grant side within its page.
 // Returns each segment's GNTST_* status.
 #include <zcopy/args.h>
 #include <zcopy/blocking.h>
@@ -25,103 +27,117 @@ ZCOPY_ASSERT_OFFSET(struct ioctl_gntdev_grant_copy, segments, 8);
 namespace zcopy {
 namespace {
 
-// The segments of one call plus references that keep their local buffers alive until the call is over.
+// The packed segment (copy.ts writes the same layout): length, which sides are grants, then per side either
+// ref, domid, offset (a grant) or buffer index, 0, offset (local memory).
+constexpr uint32_t kWords = 8;
+constexpr uint32_t kWordLength = 0, kWordKinds = 1, kWordSource = 2, kWordDest = 5;
+constexpr uint32_t kSourceIsGrant = 1, kDestIsGrant = 2;
+
+struct LocalBuffer {
+  uint8_t* data;
+  size_t length;
+};
+
+// The segments of one call plus references that keep their local buffers alive until the call is over, and where
+// each buffer's bytes were when the segments were checked (a plan checks them again before each run).
 struct CopyJob {
   std::vector<gntdev_grant_copy_segment> segments;
   std::vector<Napi::Reference<Napi::Value>> keepAlive;
-  napi_value lastBuffer = nullptr;  // while parsing: one reference per run of segments on the same buffer
+  std::vector<LocalBuffer> buffers;
 };
 
-uint32_t Field(Napi::Env env, Napi::Object o, const char* key, const std::string& where, uint32_t max) {
-  Napi::Value v = o.Get(key);
-  if (!v.IsNumber()) throw Napi::TypeError::New(env, where + "." + key + " must be an integer");
-  double d = v.As<Napi::Number>().DoubleValue();
-  if (d != static_cast<double>(static_cast<int64_t>(d)))
-    throw Napi::TypeError::New(env, where + "." + key + " must be an integer");
-  if (d < 0 || d > max) throw Napi::RangeError::New(env, where + "." + key + " is out of range");
-  return static_cast<uint32_t>(d);
-}
-
-// Fills one side of a segment; returns true for a grant ref, false for local memory.
-bool Side(Napi::Env env, Napi::Object side, uint16_t len, const std::string& where, CopyJob& job, void** virt,
-          grant_ref_t* ref, uint16_t* offset, domid_t* domid) {
-  Napi::Value buf = side.Get("buffer");
-  if (!buf.IsUndefined()) {
-    uint8_t* data;
-    size_t length;
-    if (buf.IsArrayBuffer()) {
-      data = static_cast<uint8_t*>(buf.As<Napi::ArrayBuffer>().Data());
-      length = buf.As<Napi::ArrayBuffer>().ByteLength();
-    } else if (buf.IsTypedArray() || buf.IsDataView()) {
-      void* p = nullptr;
-      size_t byteLength = 0;
-      if (buf.IsTypedArray()) {
-        Napi::TypedArray ta = buf.As<Napi::TypedArray>();
-        p = static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
-        byteLength = ta.ByteLength();
-      } else {
-        Napi::DataView dv = buf.As<Napi::DataView>();
-        p = static_cast<uint8_t*>(dv.ArrayBuffer().Data()) + dv.ByteOffset();
-        byteLength = dv.ByteLength();
-      }
-      data = static_cast<uint8_t*>(p);
-      length = byteLength;
-    } else {
-      throw Napi::TypeError::New(env, where + ".buffer must be an ArrayBuffer or a view of one");
-    }
-    uint32_t off = Field(env, side, "offset", where, 0xffffffffu);
-    if (data == nullptr || static_cast<uint64_t>(off) + len > length)
-      throw Napi::RangeError::New(env, where + ": offset + length goes past the end of the buffer");
-    *virt = data + off;
-    bool same = false;
-    if (job.lastBuffer != nullptr) napi_strict_equals(env, job.lastBuffer, buf, &same);
-    if (!same) {
-      job.keepAlive.push_back(Napi::Persistent(buf));
-      job.lastBuffer = buf;
-    }
+// An ArrayBuffer or a view's bytes now; false for anything else.
+bool BytesOf(Napi::Value buf, LocalBuffer* out) {
+  if (buf.IsArrayBuffer()) {
+    Napi::ArrayBuffer ab = buf.As<Napi::ArrayBuffer>();
+    *out = {static_cast<uint8_t*>(ab.Data()), ab.ByteLength()};
+  } else if (buf.IsTypedArray()) {
+    Napi::TypedArray ta = buf.As<Napi::TypedArray>();
+    *out = {static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset(), ta.ByteLength()};
+  } else if (buf.IsDataView()) {
+    Napi::DataView dv = buf.As<Napi::DataView>();
+    *out = {static_cast<uint8_t*>(dv.ArrayBuffer().Data()) + dv.ByteOffset(), dv.ByteLength()};
+  } else {
     return false;
   }
-  *ref = Field(env, side, "ref", where, 0xffffffffu);
-  *domid = static_cast<domid_t>(Field(env, side, "domid", where, DOMID_FIRST_RESERVED - 1));
-  uint32_t off = Field(env, side, "offset", where, kXenPageSize - 1);
-  if (off + len > kXenPageSize)
-    throw Napi::RangeError::New(env, where + ": a grant side cannot cross its page (offset + length > 4096)");
-  *offset = static_cast<uint16_t>(off);
   return true;
 }
 
-std::shared_ptr<CopyJob> ParseSegments(const Napi::CallbackInfo& info, size_t arg) {
+// A plan's pointers were checked when it was prepared: a buffer detached (transferred) or shrunk since then would
+// have the kernel write where the buffer no longer is. Checked per buffer, on the JS thread, before each run.
+void CheckPlanBuffers(Napi::Env env, const CopyJob& job) {
+  for (size_t b = 0; b < job.buffers.size(); b++) {
+    LocalBuffer now{nullptr, 0};
+    BytesOf(job.keepAlive[b].Value(), &now);
+    if (now.data != job.buffers[b].data || now.length < job.buffers[b].length)
+      throw Napi::RangeError::New(env, "buffers[" + std::to_string(b) +
+                                           "] of this copy plan was detached or shrunk since prepareCopy(): "
+                                           "prepare the copy again");
+  }
+}
+
+std::string Where(uint32_t i, const char* side) { return "segments[" + std::to_string(i) + "]." + side; }
+
+// One side from its three words: a grant (ref, domid, offset within the page) or a range of a listed buffer.
+void Side(Napi::Env env, const uint32_t* w, bool grant, uint16_t len, uint32_t i, const char* name,
+          const std::vector<LocalBuffer>& buffers, decltype(gntdev_grant_copy_segment::source)& out) {
+  if (grant) {
+    if (w[1] >= DOMID_FIRST_RESERVED) throw Napi::RangeError::New(env, Where(i, name) + ".domid is out of range");
+    if (w[2] >= kXenPageSize || w[2] + len > kXenPageSize)
+      throw Napi::RangeError::New(env,
+                                  Where(i, name) + ": a grant side cannot cross its page (offset + length > 4096)");
+    out.foreign.ref = w[0];
+    out.foreign.domid = static_cast<domid_t>(w[1]);
+    out.foreign.offset = static_cast<uint16_t>(w[2]);
+    return;
+  }
+  if (w[0] >= buffers.size()) throw Napi::RangeError::New(env, Where(i, name) + ": no such buffer");
+  const LocalBuffer& b = buffers[w[0]];
+  if (b.data == nullptr || static_cast<uint64_t>(w[2]) + len > b.length)
+    throw Napi::RangeError::New(env, Where(i, name) + ": offset + length goes past the end of the buffer");
+  out.virt = b.data + w[2];
+}
+
+// (words: Uint32Array, count, buffers: Array) at info[arg..arg+2] -> the job, every segment checked.
+std::shared_ptr<CopyJob> ParsePacked(const Napi::CallbackInfo& info, size_t arg) {
   Napi::Env env = info.Env();
-  if (!info[arg].IsArray()) throw Napi::TypeError::New(env, "argument 'segments' must be an array");
-  Napi::Array list = info[arg].As<Napi::Array>();
+  if (!info[arg].IsTypedArray() || info[arg].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
+    throw Napi::TypeError::New(env, "argument 'words' must be a Uint32Array");
+  Napi::Uint32Array words = info[arg].As<Napi::Uint32Array>();
+  uint32_t count = U32Arg(info, arg + 1, "count");
+  if (static_cast<uint64_t>(count) * kWords > words.ElementLength())
+    throw Napi::RangeError::New(env, "argument 'count' is larger than 'words' holds");
+  if (!info[arg + 2].IsArray()) throw Napi::TypeError::New(env, "argument 'buffers' must be an array");
+  Napi::Array list = info[arg + 2].As<Napi::Array>();
+
   auto job = std::make_shared<CopyJob>();
-  job->segments.resize(list.Length());
-  for (uint32_t i = 0; i < list.Length(); i++) {
-    std::string where = "segments[" + std::to_string(i) + "]";
-    Napi::Value v = list.Get(i);
-    if (!v.IsObject()) throw Napi::TypeError::New(env, where + " must be an object");
-    Napi::Object o = v.As<Napi::Object>();
+  std::vector<LocalBuffer>& buffers = job->buffers;
+  buffers.resize(list.Length());
+  job->keepAlive.reserve(list.Length());
+  for (uint32_t b = 0; b < list.Length(); b++) {
+    Napi::Value buf = list.Get(b);
+    if (!BytesOf(buf, &buffers[b]))
+      throw Napi::TypeError::New(env, "buffers[" + std::to_string(b) + "] must be an ArrayBuffer or a view of one");
+    job->keepAlive.push_back(Napi::Persistent(buf));
+  }
+
+  const uint32_t* w = words.Data();
+  job->segments.resize(count);
+  for (uint32_t i = 0; i < count; i++, w += kWords) {
     auto seg = Zeroed<gntdev_grant_copy_segment>();
-    uint16_t len = static_cast<uint16_t>(Field(env, o, "length", where, kXenPageSize));
-    seg.len = len;
-    Napi::Value src = o.Get("source"), dst = o.Get("dest");
-    if (!src.IsObject() || !dst.IsObject()) throw Napi::TypeError::New(env, where + " needs source and dest objects");
-    void* virt = nullptr;
-    if (Side(env, src.As<Napi::Object>(), len, where + ".source", *job, &virt, &seg.source.foreign.ref,
-             &seg.source.foreign.offset, &seg.source.foreign.domid))
-      seg.flags |= GNTCOPY_source_gref;
-    else
-      seg.source.virt = virt;
-    if (Side(env, dst.As<Napi::Object>(), len, where + ".dest", *job, &virt, &seg.dest.foreign.ref,
-             &seg.dest.foreign.offset, &seg.dest.foreign.domid))
-      seg.flags |= GNTCOPY_dest_gref;
-    else
-      seg.dest.virt = virt;
-    if (!(seg.flags & (GNTCOPY_source_gref | GNTCOPY_dest_gref)))
-      throw Napi::RangeError::New(env, where + ": one side must be a grant (local to local is not a grant copy)");
+    uint32_t len = w[kWordLength], kinds = w[kWordKinds];
+    if (len < 1 || len > kXenPageSize)
+      throw Napi::RangeError::New(env, "segments[" + std::to_string(i) + "].length must be within 1..4096");
+    if (kinds == 0 || kinds > (kSourceIsGrant | kDestIsGrant))
+      throw Napi::RangeError::New(
+          env, "segments[" + std::to_string(i) + "]: one side must be a grant (local to local is not a grant copy)");
+    seg.len = static_cast<uint16_t>(len);
+    Side(env, w + kWordSource, kinds & kSourceIsGrant, seg.len, i, "source", buffers, seg.source);
+    Side(env, w + kWordDest, kinds & kDestIsGrant, seg.len, i, "dest", buffers, seg.dest);
+    if (kinds & kSourceIsGrant) seg.flags |= GNTCOPY_source_gref;
+    if (kinds & kDestIsGrant) seg.flags |= GNTCOPY_dest_gref;
     job->segments[i] = seg;
   }
-  job->lastBuffer = nullptr;
   return job;
 }
 
@@ -131,10 +147,9 @@ Napi::Int16Array Statuses(Napi::Env env, const std::vector<int16_t>& st) {
   return out;
 }
 
-// The kernel writes each segment's status into the array: work on a copy, so a prepared job is never written
-// (and may run on several threads at once).
-int RunCopy(int fd, const CopyJob& job, std::vector<int16_t>& statuses) {
-  std::vector<gntdev_grant_copy_segment> segs(job.segments);
+// The kernel writes each segment's status into the array: a prepared job (which may run on several threads at
+// once) is never written, the ioctl works on a copy of it; a one-shot job is the call's own and used as it is.
+int Ioctl(int fd, std::vector<gntdev_grant_copy_segment>& segs, std::vector<int16_t>& statuses) {
   auto op = Zeroed<ioctl_gntdev_grant_copy>();
   op.count = static_cast<unsigned int>(segs.size());
   op.segments = segs.data();
@@ -144,12 +159,19 @@ int RunCopy(int fd, const CopyJob& job, std::vector<int16_t>& statuses) {
   return 0;
 }
 
+int RunCopy(int fd, const CopyJob& job, std::vector<int16_t>& statuses) {
+  std::vector<gntdev_grant_copy_segment> segs(job.segments);
+  return Ioctl(fd, segs, statuses);
+}
+
+int RunOwnCopy(int fd, CopyJob& job, std::vector<int16_t>& statuses) { return Ioctl(fd, job.segments, statuses); }
+
 using JobHandle = std::shared_ptr<const CopyJob>;
 
-// prepareCopy(segments) -> an opaque plan: the segments parsed and checked once, their buffers kept alive
+// prepareCopy(words, count, buffers) -> an opaque plan: the segments parsed and checked once, their buffers kept alive
 // for as long as the plan lives. A frame copied every frame pays the parsing once.
 Napi::Value PrepareCopy(const Napi::CallbackInfo& info) {
-  auto job = ParseSegments(info, 0);
+  auto job = ParsePacked(info, 0);
   return Napi::External<JobHandle>::New(info.Env(), new JobHandle(std::move(job)),
                                         [](Napi::Env, JobHandle* h) { delete h; });
 }
@@ -163,6 +185,7 @@ JobHandle PlanArg(const Napi::CallbackInfo& info, size_t i) {
 Napi::Value RunPlan(const Napi::CallbackInfo& info) {
   int fd = FdArg(info, 0);
   JobHandle job = PlanArg(info, 1);
+  CheckPlanBuffers(info.Env(), *job);
   std::vector<int16_t> statuses;
   int err = RunCopy(fd, *job, statuses);
   if (err != 0) throw KernelError(info.Env(), err, "ioctl", "IOCTL_GNTDEV_GRANT_COPY");
@@ -173,31 +196,33 @@ Napi::Value RunPlan(const Napi::CallbackInfo& info) {
 Napi::Value RunPlanAsync(const Napi::CallbackInfo& info) {
   int fd = FdArg(info, 0);
   JobHandle job = PlanArg(info, 1);
+  CheckPlanBuffers(info.Env(), *job);
   return BlockingCall<std::vector<int16_t>>::Start(
       info.Env(), "ioctl", "IOCTL_GNTDEV_GRANT_COPY",
-      [fd, job](std::vector<int16_t>& statuses, int) { return RunCopy(fd, *job, statuses); },
+      [fd, job](std::vector<int16_t>& statuses, CancelToken&) { return RunCopy(fd, *job, statuses); },
       [job](Napi::Env env, std::vector<int16_t>& statuses) -> Napi::Value { return Statuses(env, statuses); });
 }
 
-// grantCopy(fd, segments) -> Int16Array of GNTST_* per segment.
+// grantCopy(fd, words, count, buffers) -> Int16Array of GNTST_* per segment.
 Napi::Value GrantCopy(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = FdArg(info, 0);
-  auto job = ParseSegments(info, 1);
+  auto job = ParsePacked(info, 1);
   std::vector<int16_t> statuses;
-  int err = RunCopy(fd, *job, statuses);
+  int err = RunOwnCopy(fd, *job, statuses);
   if (err != 0) throw KernelError(env, err, "ioctl", "IOCTL_GNTDEV_GRANT_COPY");
   return Statuses(env, statuses);
 }
 
-// grantCopyAsync(fd, segments) -> { promise, cancel }: the same on the threadpool (a frame is thousands of
-// hypercall ops). The job, and so the buffer references, lives until the call is settled on the JS thread.
+// grantCopyAsync(fd, words, count, buffers) -> { promise, cancel }: the same on the threadpool (a frame is
+// thousands of hypercall ops). The job, and so the buffer references, lives until the call is settled on the JS
+// thread; it is this call's alone, so the ioctl uses its segments in place.
 Napi::Value GrantCopyAsync(const Napi::CallbackInfo& info) {
   int fd = FdArg(info, 0);
-  auto job = ParseSegments(info, 1);
+  auto job = ParsePacked(info, 1);
   return BlockingCall<std::vector<int16_t>>::Start(
       info.Env(), "ioctl", "IOCTL_GNTDEV_GRANT_COPY",
-      [fd, job](std::vector<int16_t>& statuses, int) { return RunCopy(fd, *job, statuses); },
+      [fd, job](std::vector<int16_t>& statuses, CancelToken&) { return RunOwnCopy(fd, *job, statuses); },
       [job](Napi::Env env, std::vector<int16_t>& statuses) -> Napi::Value { return Statuses(env, statuses); });
 }
 

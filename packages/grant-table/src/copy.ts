@@ -1,7 +1,9 @@
 // Grant copy: the hypervisor copies between grants and local memory with no mapping; per-segment GNTST_* results.
 
 import { checkDomid } from './checks.js';
-import { binding, type RawCopySegment, type RawCopySide } from './native.js';
+import { binding } from './native.js';
+
+const DOMID_FIRST_RESERVED = binding.constants.DOMID_FIRST_RESERVED;
 
 /** A grant of another domain (or of this one): `offset` + the segment length stays within its 4096-byte page. */
 export interface GrantSide {
@@ -53,38 +55,120 @@ export function grantStatusName(code: number): GrantStatus | `unknown(${number})
   return byCode.get(code) ?? `unknown(${code})`;
 }
 
-function side(s: unknown, where: string): RawCopySide {
-  if (s === null || typeof s !== 'object') throw new TypeError(`${where} must be an object`);
+/** The names of a copy's statuses (one array, no per-segment allocation for the names Xen knows). */
+export function grantStatusNames(codes: Int16Array): Array<GrantStatus | `unknown(${number})`> {
+  const out = new Array<GrantStatus | `unknown(${number})`>(codes.length);
+  for (let i = 0; i < codes.length; i++) {
+    const c = codes[i] as number;
+    out[i] = c === GNTST.okay ? 'okay' : grantStatusName(c);
+  }
+  return out;
+}
+
+// The packed form the addon takes (grant_copy.cc, ParsePacked): WORDS u32 per segment, length, which sides are
+// grants, then per side either ref, domid, offset (a grant) or buffer index, 0, offset (local memory); the local
+// buffers are listed once beside it. One native call per copy, no object per segment on either side. The addon
+// checks every word again (bounds of local buffers included): these checks are for the errors' names.
+const WORDS = 8;
+const SOURCE_IS_GRANT = 1;
+const DEST_IS_GRANT = 2;
+
+/** Segments checked and packed for the addon. */
+export interface PackedSegments {
+  words: Uint32Array;
+  count: number;
+  buffers: Array<ArrayBuffer | ArrayBufferView>;
+}
+
+// One packing array kept between calls (a copy of a frame needs 2,025 × 8 words): taken while a call packs into
+// it, so a reentrant call (a getter on a segment that copies) gets its own.
+let spare: Uint32Array | undefined;
+
+function takeWords(n: number): Uint32Array {
+  const w = spare;
+  spare = undefined;
+  if (w !== undefined && w.length >= n) return w;
+  return new Uint32Array(Math.max(n, (w?.length ?? 0) * 2, 64 * WORDS));
+}
+
+/** Gives the packing array back once the addon has read it (it copies what it needs before returning). */
+export function releasePacked(p: PackedSegments): void {
+  spare = p.words;
+}
+
+// Packs one side at words[at..at+2]; returns true for a grant.
+function packSide(
+  s: unknown,
+  i: number,
+  name: string,
+  words: Uint32Array,
+  at: number,
+  buffers: Array<ArrayBuffer | ArrayBufferView>,
+): boolean {
+  if (s === null || typeof s !== 'object') throw new TypeError(`segments[${i}].${name} must be an object`);
   const o = s as Partial<GrantSide & LocalSide>;
   const offset = o.offset ?? 0;
   if (!Number.isInteger(offset) || offset < 0)
-    throw new RangeError(`${where}.offset must be a non-negative integer`);
-  if (o.buffer !== undefined) {
-    if (!(o.buffer instanceof ArrayBuffer) && !ArrayBuffer.isView(o.buffer))
-      throw new TypeError(`${where}.buffer must be an ArrayBuffer or a view of one`);
-    return { buffer: o.buffer, offset };
+    throw new RangeError(`segments[${i}].${name}.offset must be a non-negative integer`);
+  const buffer = o.buffer;
+  if (buffer !== undefined) {
+    if (!(buffer instanceof ArrayBuffer) && !ArrayBuffer.isView(buffer))
+      throw new TypeError(`segments[${i}].${name}.buffer must be an ArrayBuffer or a view of one`);
+    if (offset > 0xffffffff) throw new RangeError(`segments[${i}].${name}.offset is out of range`);
+    // Runs of segments on one buffer (a frame) share its entry; another buffer gets one of its own.
+    let b = buffers.length - 1;
+    if (b < 0 || buffers[b] !== buffer) {
+      b = buffers.indexOf(buffer);
+      if (b < 0) b = buffers.push(buffer) - 1;
+    }
+    words[at] = b;
+    words[at + 1] = 0;
+    words[at + 2] = offset;
+    return false;
   }
-  if (!Number.isInteger(o.ref) || (o.ref as number) < 0 || (o.ref as number) > 0xffffffff)
-    throw new TypeError(`${where} needs a u32 ref (a grant) or a buffer (local memory)`);
-  return { ref: o.ref as number, domid: checkDomid(o.domid, `${where}.domid`), offset };
+  const ref = o.ref;
+  if (!Number.isInteger(ref) || (ref as number) < 0 || (ref as number) > 0xffffffff)
+    throw new TypeError(`segments[${i}].${name} needs a u32 ref (a grant) or a buffer (local memory)`);
+  const domid = o.domid;
+  words[at] = ref as number;
+  // The name is made only for the error (a frame is thousands of segments).
+  words[at + 1] =
+    typeof domid === 'number' && Number.isInteger(domid) && domid >= 0 && domid < DOMID_FIRST_RESERVED
+      ? domid
+      : checkDomid(domid, `segments[${i}].${name}.domid`);
+  // Larger than a page: the addon names it (a grant side cannot cross its page); the u32 word must hold it.
+  words[at + 2] = Math.min(offset, 0xffffffff);
+  return true;
 }
 
-/** Checks segments and converts them to the raw form. */
-export function checkSegments(segments: readonly GrantCopySegment[]): RawCopySegment[] {
+/** Checks segments (TypeError/RangeError naming the segment) and packs them for the addon. */
+export function packSegments(segments: readonly GrantCopySegment[]): PackedSegments {
   if (!Array.isArray(segments)) throw new TypeError('segments must be an array');
-  return segments.map((seg, i) => {
-    const where = `segments[${i}]`;
-    if (seg === null || typeof seg !== 'object') throw new TypeError(`${where} must be an object`);
-    const { length } = seg;
-    if (!Number.isInteger(length)) throw new TypeError(`${where}.length must be an integer`);
-    if (length < 1 || length > binding.constants.XEN_PAGE_SIZE)
-      throw new RangeError(`${where}.length must be within 1..${binding.constants.XEN_PAGE_SIZE}`);
-    const source = side(seg.source, `${where}.source`);
-    const dest = side(seg.dest, `${where}.dest`);
-    if ('buffer' in source && source.buffer !== undefined && 'buffer' in dest && dest.buffer !== undefined)
-      throw new RangeError(`${where}: one side must be a grant (local to local is not a grant copy)`);
-    return { source, dest, length };
-  });
+  const count = segments.length;
+  const words = takeWords(count * WORDS);
+  const buffers: Array<ArrayBuffer | ArrayBufferView> = [];
+  const page = binding.constants.XEN_PAGE_SIZE;
+  try {
+    for (let i = 0; i < count; i++) {
+      const seg = segments[i];
+      if (seg === null || typeof seg !== 'object') throw new TypeError(`segments[${i}] must be an object`);
+      const length = seg.length;
+      if (!Number.isInteger(length)) throw new TypeError(`segments[${i}].length must be an integer`);
+      if (length < 1 || length > page)
+        throw new RangeError(`segments[${i}].length must be within 1..${page}`);
+      const at = i * WORDS;
+      const source = packSide(seg.source, i, 'source', words, at + 2, buffers);
+      const dest = packSide(seg.dest, i, 'dest', words, at + 5, buffers);
+      if (!source && !dest)
+        throw new RangeError(`segments[${i}]: one side must be a grant (local to local is not a grant copy)`);
+      words[at] = length;
+      words[at + 1] = (source ? SOURCE_IS_GRANT : 0) | (dest ? DEST_IS_GRANT : 0);
+    }
+  } catch (e) {
+    spare ??= words;
+    throw e;
+  }
+  return { words, count, buffers };
 }
 
 /**

@@ -13,7 +13,14 @@ import {
 } from '@zcopy/core/internal';
 import { GNTDEV_PATH } from '@zcopy/xen';
 import { checkCount, checkDomids, checkNotify, checkRefs, type UnmapNotifyOptions } from './checks.js';
-import { checkSegments, type GrantCopySegment, type GrantStatus, grantStatusName } from './copy.js';
+import {
+  type GrantCopySegment,
+  type GrantStatus,
+  grantStatusNames,
+  type PackedSegments,
+  packSegments,
+  releasePacked,
+} from './copy.js';
 import { GNTDEV_LIMIT_PATH, readLimit } from './hints.js';
 import { binding, type CopyPlanHandle } from './native.js';
 import './hints.js';
@@ -120,9 +127,13 @@ export class GrantMapper extends FdObject {
 
   /** Grant copy, synchronous: one status per segment. */
   copy(segments: readonly GrantCopySegment[]): Array<GrantStatus | `unknown(${number})`> {
-    const raw = checkSegments(segments);
-    if (raw.length === 0) return [];
-    return Array.from(binding.grantCopy(this.fd, raw), grantStatusName);
+    const p = packSegments(segments);
+    try {
+      if (p.count === 0) return [];
+      return grantStatusNames(binding.grantCopy(this.fd, p.words, p.count, p.buffers));
+    } finally {
+      releasePacked(p);
+    }
   }
 
   /** Grant copy on the threadpool: the event loop keeps running while the hypervisor copies. */
@@ -130,15 +141,22 @@ export class GrantMapper extends FdObject {
     segments: readonly GrantCopySegment[],
     options: WaitOptions = {},
   ): Promise<Array<GrantStatus | `unknown(${number})`>> {
-    const raw = checkSegments(segments);
-    if (raw.length === 0) return [];
+    const p = packSegments(segments);
+    if (p.count === 0) {
+      releasePacked(p);
+      return [];
+    }
     const fd = this.fd;
-    const st = await runBlocking(() => binding.grantCopyAsync(fd, raw), {
-      ...options,
-      owner: this,
-      what: 'grant copy',
-    });
-    return Array.from(st, grantStatusName);
+    // The addon copies the packed words when the call starts: the array is free again once it has started.
+    const st = await runBlocking(
+      () => packedCall(p, () => binding.grantCopyAsync(fd, p.words, p.count, p.buffers)),
+      {
+        ...options,
+        owner: this,
+        what: 'grant copy',
+      },
+    );
+    return grantStatusNames(st);
   }
 
   /**
@@ -146,9 +164,16 @@ export class GrantMapper extends FdObject {
    * ioctl and no per-segment JS work. The plan holds references to its local buffers while it lives.
    */
   prepareCopy(segments: readonly GrantCopySegment[]): GrantCopyPlan {
-    const raw = checkSegments(segments);
-    if (raw.length === 0) throw new RangeError('a copy plan needs at least one segment');
-    return new GrantCopyPlan(this, binding.prepareCopy(raw), raw.length);
+    const p = packSegments(segments);
+    if (p.count === 0) {
+      releasePacked(p);
+      throw new RangeError('a copy plan needs at least one segment');
+    }
+    return new GrantCopyPlan(
+      this,
+      packedCall(p, () => binding.prepareCopy(p.words, p.count, p.buffers)),
+      p.count,
+    );
   }
 
   /** @internal */
@@ -177,7 +202,7 @@ export class GrantCopyPlan {
 
   /** One status per segment. */
   run(): Array<GrantStatus | `unknown(${number})`> {
-    return Array.from(binding.runCopy(this.#mapper.fd, this.#plan), grantStatusName);
+    return grantStatusNames(binding.runCopy(this.#mapper.fd, this.#plan));
   }
 
   /** On the threadpool. */
@@ -188,7 +213,16 @@ export class GrantCopyPlan {
       owner: this.#mapper,
       what: 'grant copy',
     });
-    return Array.from(st, grantStatusName);
+    return grantStatusNames(st);
+  }
+}
+
+// Runs a native call that reads packed segments (it copies them before returning), then frees the packing array.
+function packedCall<T>(p: PackedSegments, call: () => T): T {
+  try {
+    return call();
+  } finally {
+    releasePacked(p);
   }
 }
 

@@ -3,16 +3,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BlockingHandle, loadBinding } from '@zcopy/core/internal';
 
-/** One side of a raw grant copy segment: a grant (ref, domid, offset) or local memory (buffer, offset). */
-export type RawCopySide =
-  | { ref: number; domid: number; offset: number; buffer?: undefined }
-  | { buffer: ArrayBuffer | ArrayBufferView; offset: number };
-
-export interface RawCopySegment {
-  source: RawCopySide;
-  dest: RawCopySide;
-  length: number;
-}
+/** Local buffers of packed grant copy segments (copy.ts packSegments), indexed by the segments' words. */
+export type RawCopyBuffers = Array<ArrayBuffer | ArrayBufferView>;
 
 /** An opaque native grant copy plan (an External). */
 export type CopyPlanHandle = { readonly __brand: 'CopyPlan' };
@@ -23,10 +15,16 @@ export interface GrantTableBinding {
   gntdevSetUnmapNotify(fd: number, index: number, action: number, port: number): void;
   setMaxGrants(fd: number, count: number): void;
   offsetForAddress(fd: number, buffer: ArrayBuffer): { offset: number; count: number };
-  grantCopy(fd: number, segments: RawCopySegment[]): Int16Array;
-  grantCopyAsync(fd: number, segments: RawCopySegment[]): BlockingHandle<Int16Array>;
-  /** Parses and checks segments once; the plan keeps their buffers alive. */
-  prepareCopy(segments: RawCopySegment[]): CopyPlanHandle;
+  /** Segments packed by copy.ts (8 u32 words each: see packSegments); every word is checked again here. */
+  grantCopy(fd: number, words: Uint32Array, count: number, buffers: RawCopyBuffers): Int16Array;
+  grantCopyAsync(
+    fd: number,
+    words: Uint32Array,
+    count: number,
+    buffers: RawCopyBuffers,
+  ): BlockingHandle<Int16Array>;
+  /** Checks packed segments once; the plan keeps their buffers alive. */
+  prepareCopy(words: Uint32Array, count: number, buffers: RawCopyBuffers): CopyPlanHandle;
   runCopy(fd: number, plan: CopyPlanHandle): Int16Array;
   runCopyAsync(fd: number, plan: CopyPlanHandle): BlockingHandle<Int16Array>;
   allocGrefs(

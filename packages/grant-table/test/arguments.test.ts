@@ -123,6 +123,83 @@ describe('GrantMapper arguments', () => {
   });
 });
 
+describe('packed grant copy segments (the addon checks them again)', () => {
+  // The addon takes segments packed by copy.ts: 8 u32 words each (length, kinds: 1 source is a grant, 2 dest is
+  // a grant, then per side ref|buffer index, domid, offset). A caller of the raw binding that skips the JS
+  // checks still gets a RangeError, never an ioctl with a pointer past a buffer.
+  const seg = (w: number[]) => Uint32Array.from(w);
+  const grantToLocal = (len: number, ref: number, domid: number, gOff: number, buf: number, lOff: number) =>
+    seg([len, 1, ref, domid, gOff, buf, 0, lOff]);
+
+  it('refuses every out-of-range word before the ioctl; a good one reaches the kernel', async () => {
+    const { binding } = await import('../src/native.js');
+    withDevNull((fd) => {
+      const buf = new Uint8Array(4096);
+      const call = (w: Uint32Array, buffers: unknown[] = [buf], count = w.length / 8) =>
+        binding.grantCopy(fd.fd, w, count, buffers as never);
+      expect(() => call(grantToLocal(4096, 1, 0, 0, 0, 1))).toThrow(
+        /segments\[0\]\.dest: offset \+ length goes past/,
+      );
+      expect(() => call(grantToLocal(1, 1, 0, 0, 1, 0))).toThrow(/no such buffer/);
+      expect(() => call(grantToLocal(200, 1, 0, 4000, 0, 0))).toThrow(/cannot cross its page/);
+      expect(() => call(grantToLocal(1, 1, 0, 0xffffffff, 0, 0))).toThrow(/cannot cross its page/);
+      expect(() => call(grantToLocal(1, 1, 0x7ff0, 0, 0, 0))).toThrow(/domid is out of range/);
+      expect(() => call(grantToLocal(0, 1, 0, 0, 0, 0))).toThrow(/length must be within/);
+      expect(() => call(grantToLocal(4097, 1, 0, 0, 0, 0))).toThrow(/length must be within/);
+      expect(() => call(seg([1, 0, 0, 0, 0, 0, 0, 0]))).toThrow(/one side must be a grant/);
+      expect(() => call(seg([1, 4, 0, 0, 0, 0, 0, 0]))).toThrow(/one side must be a grant/);
+      expect(() => call(grantToLocal(8, 1, 0, 0, 0, 0), [buf], 2)).toThrow(/larger than 'words' holds/);
+      expect(() => call(grantToLocal(8, 1, 0, 0, 0, 0), ['x'])).toThrow(TypeError);
+      expect(() => binding.grantCopy(fd.fd, new Int32Array(8) as never, 1, [buf])).toThrow(TypeError);
+      // A view is bounded by its own window, not its ArrayBuffer's.
+      const view = new Uint8Array(new ArrayBuffer(8192), 4096, 100);
+      expect(() => call(grantToLocal(101, 1, 0, 0, 0, 0), [view])).toThrow(/goes past the end/);
+      // A detached buffer has no bytes left to write.
+      const gone = new ArrayBuffer(4096);
+      structuredClone(gone, { transfer: [gone] });
+      expect(() => call(grantToLocal(1, 1, 0, 0, 0, 0), [gone])).toThrow(/goes past the end/);
+      expect(() => binding.prepareCopy(grantToLocal(4096, 1, 0, 0, 0, 1), 1, [buf])).toThrow(RangeError);
+      expect(() => call(grantToLocal(4096, 1, 0, 0, 0, 0))).toThrow(
+        expect.objectContaining({ code: 'ENOTTY', request: 'IOCTL_GNTDEV_GRANT_COPY' }),
+      );
+      expect(() => call(grantToLocal(100, 1, 0, 0, 0, 0), [view])).toThrow(
+        expect.objectContaining({ code: 'ENOTTY' }),
+      );
+    });
+  });
+
+  it('a copy made by a getter during packing does not disturb the outer copy', () => {
+    withDevNull((fd) => {
+      const m = MapperStandIn.over(fd);
+      const buf = Buffer.alloc(8192);
+      const big = Buffer.alloc(16384);
+      let inner: unknown;
+      // The inner segment is good against its own buffer (big) and out of bounds against the outer's (buf): had
+      // the inner call packed into the outer's words, the outer call would fail with a RangeError.
+      const segments = [
+        { source: { ref: 1, domid: 0 }, dest: { buffer: buf }, length: 16 },
+        {
+          source: { ref: 2, domid: 0 },
+          get dest() {
+            try {
+              m.copy([{ source: { ref: 3, domid: 0 }, dest: { buffer: big, offset: 8000 }, length: 4000 }]);
+            } catch (e) {
+              inner = e;
+            }
+            return { buffer: buf, offset: 4096 };
+          },
+          length: 4096,
+        },
+      ];
+      // Both reach the kernel (/dev/null: ENOTTY), each with its own words.
+      expect(() => m.copy(segments)).toThrow(expect.objectContaining({ code: 'ENOTTY' }));
+      expect(inner).toMatchObject({ code: 'ENOTTY' });
+      const outOfBounds = { source: { ref: 2, domid: 0 }, dest: { buffer: buf, offset: 4097 }, length: 4096 };
+      expect(() => m.copy([segments[0]!, outOfBounds])).toThrow(/segments\[1\]\.dest: offset \+ length/);
+    });
+  });
+});
+
 describe('GrantSharer arguments', () => {
   it('share() rejects bad domid, count and options before any syscall', () => {
     withDevNull((fd) => {
@@ -220,6 +297,22 @@ describe('copy plans', () => {
         expect.objectContaining({ code: 'ENOTTY', request: 'IOCTL_GNTDEV_GRANT_COPY' }),
       );
       await expect(plan.runAsync()).rejects.toMatchObject({ code: 'ENOTTY' });
+      // A plan keeps pointers into its buffers: one detached (transferred) since is refused before the ioctl.
+      const frame = new ArrayBuffer(8192);
+      const moved = m.prepareCopy(
+        pageCopySegments({ domid: 0, refs: [1, 2], buffer: frame, direction: 'from-grants' }),
+      );
+      expect(() => moved.run()).toThrow(expect.objectContaining({ code: 'ENOTTY' }));
+      structuredClone(frame, { transfer: [frame] });
+      expect(() => moved.run()).toThrow(/detached or shrunk since prepareCopy/);
+      await expect(moved.runAsync()).rejects.toThrow(RangeError);
+      const view = new Uint8Array(new ArrayBuffer(8192));
+      const viaView = m.prepareCopy(
+        pageCopySegments({ domid: 0, refs: [1], buffer: view.subarray(4096), direction: 'to-grants' }),
+      );
+      expect(() => viaView.run()).toThrow(expect.objectContaining({ code: 'ENOTTY' }));
+      structuredClone(view.buffer, { transfer: [view.buffer] });
+      expect(() => viaView.run()).toThrow(RangeError);
     } finally {
       fd.close();
     }

@@ -3,37 +3,30 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { ClosedError, KernelError, liveMappings, Mapping } from '@zcopy/core';
+import { type FdSnapshot, fdSnapshot } from '@zcopy/test-harness';
 import { EventChannel } from '@zcopy/xen-evtchn';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GNTALLOC_LIMIT_PATH, GrantMapper, GrantSharer, pageCopySegments } from '../src/index.js';
 import { binding } from '../src/native.js';
-import {
-  coreAddon,
-  fixture,
-  grantAddon,
-  procFdCount,
-  runChild,
-  withLimit,
-  xenMappingCount,
-} from './helpers.js';
+import { coreAddon, fixture, grantAddon, runChild, withLimit, xenMappingCount } from './helpers.js';
 
 const PAGE = 4096;
 
 describe('grant tables in dom0 (self-grants)', () => {
   let sharer: GrantSharer;
   let mapper: GrantMapper;
-  let fds: number;
+  let fds: FdSnapshot;
   let maps: number;
   beforeEach(() => {
-    fds = procFdCount();
+    fds = fdSnapshot();
     maps = liveMappings();
     sharer = GrantSharer.open();
     mapper = GrantMapper.open();
   });
-  afterEach(() => {
+  afterEach(async () => {
     sharer.close();
     mapper.close();
-    expect(procFdCount()).toBe(fds);
+    expect(await fds.leaked()).toEqual([]);
     expect(liveMappings()).toBe(maps);
     expect(xenMappingCount()).toBe(0);
   });
@@ -308,7 +301,7 @@ describe('grant tables in dom0 (self-grants)', () => {
   it('10,000 share/map/unmap cycles: no fd, mapping or grant growth', async () => {
     await withLimit('gntalloc', 64, async () => {
       const t0 = performance.now();
-      const before = { fds: procFdCount(), maps: liveMappings() };
+      const before = { fds: fdSnapshot(), maps: liveMappings() };
       for (let i = 0; i < 10_000; i++) {
         if (i % 250 === 0) await new Promise((r) => setImmediate(r)); // let vitest's RPC breathe
         const s = sharer.share(0, 2);
@@ -318,7 +311,7 @@ describe('grant tables in dom0 (self-grants)', () => {
         m.unmap();
         s.unshare();
       }
-      expect(procFdCount()).toBe(before.fds);
+      expect(await before.fds.leaked()).toEqual([]);
       expect(liveMappings()).toBe(before.maps);
       expect(xenMappingCount()).toBe(0);
       // gntalloc's count went back to zero: the whole limit is available again.

@@ -1,6 +1,6 @@
 // Shared by the grant-table VM tests: addon paths for child processes, sysfs limits, small waits.
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GNTALLOC_LIMIT_PATH, GNTDEV_LIMIT_PATH } from '../src/index.js';
@@ -24,11 +24,6 @@ export async function withLimit<T>(
   } finally {
     writeFileSync(path, old);
   }
-}
-
-/** Open fds of this process, as the kernel counts them. */
-export function procFdCount(): number {
-  return readdirSync('/proc/self/fd').length;
 }
 
 /** Mappings of this process backed by a device file under /dev/xen. */

@@ -9,3 +9,4 @@ export {
   type PackagesBootOptions,
   xenDeathLines,
 } from './boot.js';
+export { type FdSnapshot, fdSnapshot, openFds } from './fds.js';

@@ -15,6 +15,8 @@ import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   CpioWriter,
+  checkDomUType,
+  defaultDomUType,
   jobScript,
   packageClosure,
   parseConsole,
@@ -85,6 +87,19 @@ describe('job script', () => {
   });
 });
 
+describe('domU types per arch', () => {
+  it('pv by default on x86, pvh on arm64; pv refused on arm64, anything else refused everywhere', () => {
+    expect(defaultDomUType('x64')).toBe('pv');
+    expect(defaultDomUType('arm64')).toBe('pvh');
+    expect(defaultDomUType()).toBe(process.arch === 'arm64' ? 'pvh' : 'pv');
+    expect(() => checkDomUType('pv', 'x64')).not.toThrow();
+    expect(() => checkDomUType('pvh', 'x64')).not.toThrow();
+    expect(() => checkDomUType('pvh', 'arm64')).not.toThrow();
+    expect(() => checkDomUType('pv', 'arm64')).toThrow(/'pv' does not exist on arm64/);
+    expect(() => checkDomUType('hvm', 'x64')).toThrow(TypeError);
+  });
+});
+
 describe('xl config', () => {
   it('is the script’s, with ZCOPY_DOMU_EXTRA kernel arguments and ZCOPY_DOMU_CFG lines', () => {
     const o = { name: 'd1', type: 'pvh' as const, kernel: '/k', ramdisk: '/r', memMiB: 256, vcpus: 2 };
@@ -101,6 +116,11 @@ describe('xl config', () => {
     const tuned = xlConfig(o);
     expect(tuned).toContain('initramfs_async=0 loglevel=8"');
     expect(tuned.trimEnd().endsWith('tsc_mode="native"')).toBe(true);
+    const vdispl = "vdispl = [ 'backend=0,be-alloc=0,connectors=id0:1024x768' ]";
+    const withDevice = xlConfig({ ...o, extra: [vdispl] });
+    expect(withDevice.trimEnd().endsWith(`tsc_mode="native"\n${vdispl}`)).toBe(true);
+    delete process.env.ZCOPY_DOMU_EXTRA;
+    delete process.env.ZCOPY_DOMU_CFG;
   });
 });
 

@@ -35,7 +35,9 @@ export type { Transport };
 
 function isSocket(path: string): boolean {
   try {
-    return statSync(path).isSocket();
+    // bigint: a plain stat of a socket breaks Node's symlink resolution for later imports (nodejs/node#51142;
+    // @zcopy/core's charDeviceOf says more).
+    return statSync(path, { bigint: true }).isSocket();
   } catch {
     return false;
   }

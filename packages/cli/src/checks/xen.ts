@@ -59,7 +59,7 @@ function gntdevDmabuf(ctx: Context, gntdev: Check): Check {
   const param = readTextOrErrno(ctx, CPU_ACCESS_PARAM);
   const cpuAccess = 'errno' in param ? 'unsupported' : /^[Y1]/.test(param.text.trim()) ? 'on' : 'off';
   // (On arm64, the seeds' hardware, neither restriction exists: only x86 gets the warning.)
-  if (cpuAccess === 'unsupported' && (process.arch === 'x64' || process.arch === 'ia32'))
+  if (cpuAccess === 'unsupported' && (ctx.arch === 'x64' || ctx.arch === 'ia32'))
     notes.push(
       'this kernel lacks the zcopy gntdev patches: on x86 an upstream kernel asks Xen for GNTMAP_device_map, which ' +
         'Xen refuses in PVH/HVM domains (export fails with EINVAL), and its exports cannot be mmapped or shown by ' +

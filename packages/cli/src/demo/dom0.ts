@@ -1,18 +1,24 @@
 // `zcopy demo` in Xen dom0: the seeds' two zero-copy flows between two domains, each ending on a real display
 // (vkms) whose scanout is captured by writeback and saved as a PNG.
-//  1. backend-allocated (IMP_TO_REFS): dom0's vkms dumb buffer is granted to a PV frontend, which draws its
-//     frame straight into it; dom0 puts that same buffer on the display.
-//  2. frontend-allocated (EXP_FROM_REFS): dom0 grants pages it drew a frame in to a PVH backend, which makes them
-//     a dma-buf, reads them through it, and shows them on its own vkms display.
+//  1. backend-allocated (IMP_TO_REFS): dom0's vkms dumb buffer is granted to a frontend domU (PV on x86, PVH on
+//     arm64), which draws its frame straight into it; dom0 puts that same buffer on the display.
+//  2. frontend-allocated (EXP_FROM_REFS): the frontend's own pages become a dma-buf in the backend, which reads
+//     them through it and shows them on its vkms display (frame-backend.ts). Where the backend runs is the one
+//     arch difference (frontendTopology()): on arm64 in dom0, where the seeds put it (every arm64 domain is
+//     auto-translated, so dom0 can export); on x86 in a PVH domU, with dom0 as the frontend, since an x86 PV
+//     dom0 cannot export (EXP_FROM_REFS is EINVAL in a PV domain; gntdev-dmabuf's dom0 tests assert both).
 
+import { writeFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ZcopyError } from '@zcopy/core';
 import { GntdevDmabuf, PAGE_SIZE } from '@zcopy/gntdev-dmabuf';
 import { GrantMapper, GrantSharer } from '@zcopy/grant-table';
+import { type DomUType, defaultDomUType } from '@zcopy/xen/domu';
 import { XenStore } from '@zcopy/xenstore';
 import { openDisplay } from './display.js';
 import { type DomU, startDomU } from './domains.js';
+import { FrameBackend } from './frame-backend.js';
 import { countMismatches, drawFrame, type FrameContent, type FrameGeometry } from './pattern.js';
 import { encodePng } from './png.js';
 import { DemoReport, fmtMs } from './report.js';
@@ -20,9 +26,22 @@ import { DemoReport, fmtMs } from './report.js';
 export interface DemoOptions {
   outDir: string;
   print?: (line: string) => void;
-  /** Run only one direction. */
-  only?: 'backend' | 'frontend';
+  /** Run only one direction, or only the stock-guest scene (the default runs all three). */
+  only?: 'backend' | 'frontend' | 'stock-guest';
+  /** The architecture whose expectations apply (default: this process's). */
+  arch?: string;
 }
+
+/**
+ * Where the frontend-allocated direction's backend runs: 'dom0' on arm64 (the seeds' topology: the display
+ * backend in dom0, a domU's grants exported there), 'domU' on x86, whose PV dom0 cannot export grants as a
+ * dma-buf (EINVAL: not auto-translated), so a PVH domU is the backend and dom0 the frontend.
+ */
+export function frontendTopology(arch: string = process.arch): 'dom0' | 'domU' {
+  return arch === 'arm64' ? 'dom0' : 'domU';
+}
+
+const label = (t: DomUType) => t.toUpperCase();
 
 function reference(g: FrameGeometry, content: FrameContent): Uint8Array {
   const ref = new Uint8Array(g.pitch * g.height);
@@ -40,7 +59,11 @@ function mustMatch(what: string, mismatches: number, total: number): string {
 }
 
 async function backendAllocated(xs: XenStore, report: DemoReport, o: DemoOptions): Promise<void> {
-  report.section('backend-allocated', 'dom0 display buffer -> PV frontend draws into it (IMP_TO_REFS)');
+  const type = defaultDomUType(o.arch);
+  report.section(
+    'backend-allocated',
+    `dom0 display buffer -> ${label(type)} frontend draws into it (IMP_TO_REFS)`,
+  );
   let fe: DomU | undefined;
   const gnt = GntdevDmabuf.open();
   const display = await report.step(
@@ -51,8 +74,16 @@ async function backendAllocated(xs: XenStore, report: DemoReport, o: DemoOptions
   try {
     const { width, height } = display;
     fe = await report.step(
-      'start the frontend domU (PV)',
-      () => startDomU(xs, { type: 'pv', agent: 'frontend.js', name: 'zcopy-frontend' }),
+      `start the frontend domU (${label(type)})`,
+      () =>
+        startDomU(xs, {
+          type,
+          agent: 'frontend.js',
+          name: 'zcopy-frontend',
+          // a PVH boot under TCG sometimes dies (images/README.md); PV has never been seen to
+          attempts: type === 'pvh' ? 3 : 1,
+          note: o.print,
+        }),
       (d) => `domid ${d.domid}`,
     );
     const dumb = await report.step(
@@ -232,6 +263,102 @@ async function frontendAllocated(xs: XenStore, report: DemoReport, o: DemoOption
   }
 }
 
+async function frontendAllocatedInDom0(xs: XenStore, report: DemoReport, o: DemoOptions): Promise<void> {
+  report.section(
+    'frontend-allocated',
+    'PVH frontend grants its frame -> dom0 backend exports and displays it (EXP_FROM_REFS)',
+  );
+  let fe: DomU | undefined;
+  const display = await report.step(
+    'dom0: open vkms, read its display mode',
+    () => openDisplay(),
+    (d) => `${d.width}x${d.height}`,
+  );
+  const g: FrameGeometry = { width: display.width, height: display.height, pitch: display.width * 4 };
+  const { width, height } = g;
+  let be: FrameBackend;
+  try {
+    be = new FrameBackend(display, g);
+  } catch (e) {
+    display.close();
+    throw e;
+  }
+  try {
+    fe = await report.step(
+      'start the frontend domU (PVH)',
+      () =>
+        startDomU(xs, {
+          type: 'pvh',
+          agent: 'sharing-frontend.js',
+          name: 'zcopy-frontend',
+          attempts: 3,
+          note: o.print,
+        }),
+      (d) => `domid ${d.domid}`,
+    );
+    const frames: FrameContent[] = [1, 2].map((n) => ({
+      seed: 4 + n,
+      lines: [
+        'ZCOPY ON ARM64 XEN',
+        `FRAME ${n} DRAWN BY DOMU ${fe!.domid} IN ITS PAGES`,
+        'EXPORTED AND SHOWN BY DOM0',
+        'EXP_FROM_REFS - 0 BYTES COPIED',
+      ],
+    }));
+    const granted = await report.step(
+      'frontend: grant pages to dom0, draw frame 1 in them',
+      async () => {
+        const pages = Math.ceil((g.pitch * height) / PAGE_SIZE);
+        await fe!.channel.send('frame', { backend: 0, pages, ...g, ...frames[0] });
+        return fe!.channel.result<{ refs: number[]; drawMs: number }>('granted', 120_000);
+      },
+      (r) => `${r.refs.length} grant refs, drawn in ${fmtMs(r.drawMs)}`,
+    );
+    await report.step(
+      'dom0 (backend): EXP_FROM_REFS -> one dma-buf',
+      () => be.exportFrom(fe!.domid, granted.refs),
+      (b) => `${b.size} bytes`,
+    );
+    await report.step('dom0: the bytes read through the dma-buf are the frame', () =>
+      mustMatch('dma-buf contents', be.mismatchesThroughDmaBuf(frames[0]!), width * height),
+    );
+    await report.step('dom0: PRIME import into its vkms, KMS commit', () => be.show());
+    const cap = await report.step('dom0: writeback capture of the scanout', async () => {
+      const c = await be.capture(frames[0]!);
+      mustMatch('scanout', c.mismatches, width * height);
+      return c;
+    });
+    await report.step('dom0: save the capture', async () => {
+      const png = join(o.outDir, 'frontend-allocated.png');
+      await writeFile(png, encodePng({ pixels: cap.pixels, width, height, pitch: cap.pitch }));
+      report.pictures.push(png);
+      return `${width}x${height}`;
+    });
+    await report.step('frontend draws frame 2 in place; dom0 shows it', async () => {
+      await fe!.channel.send('frame2', frames[1]);
+      await fe!.channel.result('drawn2', 120_000);
+      mustMatch('frame 2 through the dma-buf', be.mismatchesThroughDmaBuf(frames[1]!), width * height);
+      return mustMatch('frame 2 on the display', (await be.capture(frames[1]!)).mismatches, width * height);
+    });
+    await report.step(
+      'release handshake: EXP_WAIT_RELEASED, then the frontend ungrants',
+      async () => {
+        const first = await be.release();
+        await fe!.channel.send('ungrant', {});
+        await fe!.channel.result('ungranted', 60_000);
+        return first;
+      },
+      (r) => `wait: ${r}`,
+    );
+    report.copied.set('frontend-allocated', 0);
+  } finally {
+    be.close();
+    const died = fe?.death();
+    if (died) report.deaths.push(`${fe!.name} (xl: shut down, reason ${died})`);
+    await fe?.destroy();
+  }
+}
+
 /**
  * Runs one direction; if it failed while one of its domUs died (by xl's account: under QEMU TCG a PVH domU now
  * and then dies by no fault of the code, images/README.md), runs it once more, announced with a `zcopy-retry:`
@@ -261,15 +388,31 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
   const print = o.print ?? ((l: string) => console.log(l));
   await mkdir(o.outDir, { recursive: true });
   const report = new DemoReport(print);
+  const summary = join(o.outDir, 'demo.json');
+  // A step whose promise is left pending with nothing left to run (e.g. waiting for a child's exit event that
+  // never comes) would end Node with exit code 13 and no finally: name the step and write the report first.
+  const stuck = () => {
+    report.abandon('never finished: its promise was left pending with nothing left to run');
+    writeFileSync(summary, JSON.stringify(report, null, 2));
+    process.exitCode = 1;
+  };
+  process.once('beforeExit', stuck);
   const xs = XenStore.open();
   try {
-    if (o.only !== 'frontend')
+    if (o.only === undefined || o.only === 'backend')
       await direction(report, print, 'backend-allocated', () => backendAllocated(xs, report, o));
-    if (o.only !== 'backend')
-      await direction(report, print, 'frontend-allocated', () => frontendAllocated(xs, report, o));
+    if (o.only === undefined || o.only === 'frontend') {
+      const run = frontendTopology(o.arch) === 'dom0' ? frontendAllocatedInDom0 : frontendAllocated;
+      await direction(report, print, 'frontend-allocated', () => run(xs, report, o));
+    }
+    if (o.only === undefined || o.only === 'stock-guest') {
+      const { stockGuest } = await import('./stock-guest.js');
+      await stockGuest(report, o.outDir);
+    }
   } finally {
+    process.off('beforeExit', stuck);
     xs.close();
-    await writeFile(join(o.outDir, 'demo.json'), JSON.stringify(report, null, 2));
+    await writeFile(summary, JSON.stringify(report, null, 2));
   }
   return report;
 }

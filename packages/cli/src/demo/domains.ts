@@ -46,7 +46,7 @@ export async function startDomU(xs: XenStore, o: StartOptions): Promise<DomU> {
     note: o.note,
     ready: async (d, gone) => {
       channel = new Channel(xs, await d.domid());
-      return channel.receive('ready', o.readyTimeoutMs ?? 180_000, gone);
+      return channel.receive('ready', o.readyTimeoutMs ?? 300_000, gone);
     },
   });
   const death = () => {

@@ -8,6 +8,7 @@ import { balloonState } from '../../../balloon-dma/dist/index.js';
 import { KernelError } from '../../../core/dist/index.js';
 import { customMode, KmsDevice } from '../../../drm-kms/dist/index.js';
 import { DrmDevice, listDrmNodes } from '../../../drm-prime/dist/index.js';
+import { GrantMapper } from '../../../grant-table/dist/index.js';
 import { readJson as getJson, writeJson as putJson, XenStore } from '../../../xenstore/dist/index.js';
 import { exportCpuAccess, GntdevDmabuf, guestType, setExportCpuAccess } from '../../dist/index.js';
 import { binding } from '../../dist/native.js';
@@ -21,6 +22,18 @@ async function next(key) {
     const v = await getJson(xs, `${base}/${key}`);
     if (v !== undefined) return v;
     await sleep(100);
+  }
+}
+/** Per grant, the hypervisor's status for a grant copy of its page into this process: GNTST_* names. */
+function grantCopyStatus(peer, grantRefs) {
+  const mapper = GrantMapper.open();
+  try {
+    const local = Buffer.alloc(4096);
+    return mapper.copy(
+      grantRefs.map((ref) => ({ source: { ref, domid: peer }, dest: { buffer: local }, length: 4096 })),
+    );
+  } finally {
+    mapper.close();
   }
 }
 const errorOf = (e) => ({ name: e?.name, code: e?.code, message: String(e?.message ?? e) });
@@ -169,25 +182,35 @@ await step('released', async () => {
   return r;
 });
 
-// A frontend destroyed mid-share: a PV domU's grants exported here; the frontend goes; this side still reads the
-// same pages (Xen keeps them until they are unmapped), then releases, and nothing is left behind.
+// A frontend destroyed mid-share: another domU's grants exported here; the frontend goes; this side still reads
+// the same pages (Xen keeps them until they are unmapped), then releases, and nothing is left behind. First the
+// hypervisor's own word on each grant (a grant copy of it: 'okay' or a GNTST_* reason), so that a refused export
+// says who refused: on arm64, Xen's default XSM policy (SILO) refuses any grant between two domUs.
 const foreign = await next('foreign');
 let fexp;
 let fview;
 const fsha = () => createHash('sha256').update(Buffer.from(fview.arrayBuffer)).digest('hex');
 await step('foreignExported', () => {
-  fexp = dev.exportFromRefs(foreign.domid, foreign.refs);
+  const copy = grantCopyStatus(foreign.domid, foreign.refs);
+  try {
+    fexp = dev.exportFromRefs(foreign.domid, foreign.refs);
+  } catch (e) {
+    if (e instanceof KernelError) return { copy, refused: e.code };
+    throw e;
+  }
   fview = fexp.mmap({ access: 'read' });
-  return { sha: fsha() };
+  return { copy, sha: fsha() };
 });
-await next('foreignGone');
-await step('foreignReleased', async () => {
-  const sha = fsha();
-  const waiting = dev.waitReleased(fexp, { timeoutMs: 20_000 });
-  await sleep(200);
-  fview.unmap();
-  fexp.close();
-  return { sha, released: await waiting };
-});
+if (fexp) {
+  await next('foreignGone');
+  await step('foreignReleased', async () => {
+    const sha = fsha();
+    const waiting = dev.waitReleased(fexp, { timeoutMs: 20_000 });
+    await sleep(200);
+    fview.unmap();
+    fexp.close();
+    return { sha, released: await waiting };
+  });
+}
 dev.close();
 xs.close();
