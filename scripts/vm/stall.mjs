@@ -63,6 +63,26 @@ function beat(file) {
   }
 }
 
+/** images/init's heartbeat period, s. */
+const BEAT_S = 5;
+
+/**
+ * What the heartbeat says, given whether it moved while the runner looked and how old the last beat was when the
+ * stall was found. A beat overdue at the stall (several periods) that comes back once the runner pokes means the
+ * guest's timers had stopped until an interrupt came: x86 Xen under QEMU's nested SVM loses its timer interrupt
+ * for minutes (images/README.md), and the runner's keys are such an interrupt.
+ */
+export function heartbeatVerdict(moved, staleAtStallS) {
+  if (!moved) return ' -> no beat while the runner looked: the guest (its userspace and 9p at least) stopped too';
+  if (staleAtStallS > 3 * BEAT_S)
+    return (
+      ` -> the beats had stopped (the last ${staleAtStallS.toFixed(0)}s before the stall) and came back only` +
+      " once the runner poked: the guest's timers stood still until an interrupt came (x86 Xen under nested SVM" +
+      ' loses its timer interrupt: images/README.md), not a quiet job'
+    );
+  return ' -> the guest still runs (beats at the stall and while the runner looked): the job is quiet, or the console stopped';
+}
+
 /**
  * Looks inside a silent guest; resolves to the report's text (never rejects: what could not be asked is said).
  * @param {object} o
@@ -162,9 +182,7 @@ export async function diagnoseStall({
           (beat0
             ? ` (at the stall: ${beat0.uptime} s, ${((t0 - beat0.atMs) / 1000).toFixed(0)}s before)`
             : '') +
-          (moved
-            ? ' -> the guest still runs (a beat came while the runner looked): the job is quiet, or the console stopped'
-            : ' -> no beat while the runner looked: the guest (its userspace and 9p at least) stopped too'),
+          heartbeatVerdict(moved, beat0 ? (t0 - beat0.atMs) / 1000 : 0),
       );
     }
   }

@@ -1,11 +1,11 @@
 // How a stall report names where each vCPU was (scripts/vm/stall.mjs), on QEMU `info registers -a` text and a
 // System.map written here. (That a real silent guest is looked into, with SysRq answers, is bare.test.mjs.)
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { cpuPositions, diagnoseStall, symbolizer } from '../../scripts/vm/stall.mjs';
+import { cpuPositions, diagnoseStall, heartbeatVerdict, symbolizer } from '../../scripts/vm/stall.mjs';
 
 const dir = mkdtempSync(join(tmpdir(), 'zcopy-stall-'));
 const map = join(dir, 'System.map');
@@ -46,9 +46,13 @@ test('each CPU of an `info registers -a` dump, in order: 64-bit RIP, a parked CP
 });
 
 // The heartbeat verdict, with no QEMU behind the socket (QMP's failure is reported, not thrown).
-async function look(beatsWhileLooking) {
-  const heartbeat = join(dir, `heartbeat-${beatsWhileLooking}`);
+async function look(beatsWhileLooking, staleS = 0) {
+  const heartbeat = join(dir, `heartbeat-${beatsWhileLooking}-${staleS}`);
   writeFileSync(heartbeat, '100.00\n');
+  if (staleS) {
+    const t = (Date.now() - staleS * 1000) / 1000;
+    utimesSync(heartbeat, t, t);
+  }
   let up = 100;
   const timer = beatsWhileLooking
     ? setInterval(() => {
@@ -78,6 +82,16 @@ test('new beats while the runner looks: the guest runs and its console is what s
     report,
     /heartbeat: last beat \ds ago, guest uptime 1\d\d\.00 s \(at the stall: 100\.00 s.*the guest still runs/,
   );
+});
+
+test('beats overdue at the stall that come back while the runner pokes: timers stood still, not a quiet job', async () => {
+  assert.match(
+    await look(true, 180),
+    /heartbeat: last beat \ds ago, guest uptime 1\d\d\.00 s \(at the stall: 100\.00 s, 18\ds before\) -> the beats had stopped \(the last 18\ds before the stall\) and came back only once the runner poked/,
+  );
+  assert.match(heartbeatVerdict(true, 4), /the guest still runs/);
+  assert.match(heartbeatVerdict(true, 16), /the beats had stopped \(the last 16s/);
+  assert.match(heartbeatVerdict(false, 100), /no beat while the runner looked/);
 });
 
 test('no beat while the runner looks: the guest stopped too; no heartbeat file at all is said so', async () => {

@@ -45,7 +45,17 @@ export interface DeviceInfo {
 }
 
 export interface DeviceStats {
+  /** Requests taken off the ring, by operation. */
   requests: Record<string, number>;
+  /** Requests answered (their response is on the ring), by operation. */
+  responded: Record<string, number>;
+  /** The longest a request took from the ring to its response, ms. */
+  requestMsMax: number;
+  /**
+   * Requests answered after the frontend had stopped waiting: Linux's xen-drm-front waits 3 s for each response
+   * (XEN_DRM_FRONT_WAIT_BACK_MS), then fails the call with -ETIMEDOUT and drops the late response.
+   */
+  lateResponses: number;
   errors: number;
   flips: number;
   events: number;
@@ -83,6 +93,9 @@ export interface BackendOptions<B> {
   /** Called on every device state change. */
   onChange?: (info: DeviceInfo) => void;
 }
+
+/** How long Linux's xen-drm-front waits for each response (XEN_DRM_FRONT_WAIT_BACK_MS in xen_drm_front.h). */
+export const FRONTEND_WAIT_MS = 3000;
 
 const num = (s: string | undefined): number | undefined =>
   s !== undefined && /^\d{1,10}$/.test(s.trim()) && Number(s) <= 0xffff_ffff ? Number(s) : undefined;
@@ -273,6 +286,9 @@ class FrontendDevice<B> {
   readonly info: DeviceInfo;
   readonly stats: DeviceStats = {
     requests: {},
+    responded: {},
+    requestMsMax: 0,
+    lateResponses: 0,
     errors: 0,
     flips: 0,
     events: 0,
@@ -547,6 +563,15 @@ class FrontendDevice<B> {
         }
         if (this.#conn !== c) return;
         rings.respond(req.id, req.operation, out.status, out.edidSize ?? 0);
+        this.stats.responded[name] = (this.stats.responded[name] ?? 0) + 1;
+        const took = performance.now() - t0;
+        if (took > this.stats.requestMsMax) this.stats.requestMsMax = took;
+        if (took > FRONTEND_WAIT_MS) {
+          this.stats.lateResponses++;
+          this.#be.log(
+            `pv-display: ${this.#key}: ${name} took ${(took / 1000).toFixed(1)} s: a Linux frontend gives up after ${FRONTEND_WAIT_MS / 1000} s (-ETIMEDOUT)`,
+          );
+        }
         if (out.flip) {
           this.stats.flips++;
           out.flip().then(
