@@ -73,7 +73,8 @@ const BEAT_S = 5;
  * for minutes (images/README.md), and the runner's keys are such an interrupt.
  */
 export function heartbeatVerdict(moved, staleAtStallS) {
-  if (!moved) return ' -> no beat while the runner looked: the guest (its userspace and 9p at least) stopped too';
+  if (!moved)
+    return ' -> no beat while the runner looked: the guest (its userspace and 9p at least) stopped too';
   if (staleAtStallS > 3 * BEAT_S)
     return (
       ` -> the beats had stopped (the last ${staleAtStallS.toFixed(0)}s before the stall) and came back only` +
