@@ -109,6 +109,36 @@ export async function alternate(rounds, sides) {
   return out;
 }
 
+/**
+ * Both sides' ops/s by case from `rounds` runs of each bench program, alternating (alternate(): C then zcopy,
+ * zcopy then C, ...). `zcopy` and `c` are [file, args]; `cName` maps a zcopy case to its C case. Returns
+ * { c, zcopy }: case -> median ops/s of the rounds, and `spread`: zcopy case -> [lowest, highest] ratio of a
+ * round's zcopy to the same round's C. The guest benches used to run C once and then zcopy once: a drift in the
+ * guest over that minute (TCG's code cache, Xen's timer, the host) then fell on one side only. In one Xen dom0
+ * (2026-12-01) map+unmap of 2,025 refs made 51, 51, 55, 51, 47, 48, 49 ops per second of C's 8 s loop and 43, 31,
+ * 44, 41, 39, 28, 29 in a later 8 s of zcopy's that had made 47, 45, 51, 49, 51, 43, 42 earlier in the same boot.
+ */
+export async function alternatingOps(rounds, { zcopy, c, cName = (n) => n }) {
+  const runs = await alternate(rounds, {
+    c: async () => opsPerSecond(jsonLines(c[0], c[1])),
+    zcopy: async () => opsPerSecond(jsonLines(zcopy[0], zcopy[1])),
+  });
+  const medians = (maps) => new Map([...maps[0].keys()].map((k) => [k, median(maps.map((m) => m.get(k)))]));
+  const spread = new Map(
+    [...runs.zcopy[0].keys()].map((k) => {
+      const ratios = runs.zcopy.map((z, i) => z.get(k) / runs.c[i].get(cName(k)));
+      return [k, [Math.min(...ratios), Math.max(...ratios)]];
+    }),
+  );
+  return { c: medians(runs.c), zcopy: medians(runs.zcopy), spread, rounds };
+}
+
+/** ratioReport's extra column for rows with `spread` (alternatingOps): the per-round ratios' range. */
+export const spreadColumn = {
+  header: 'zcopy/C per round',
+  value: (r) => (r.spread ? `${r.spread[0].toFixed(2)}-${r.spread[1].toFixed(2)}` : '-'),
+};
+
 /** `uname -r`. */
 export function kernelRelease() {
   return execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim();

@@ -28,6 +28,8 @@ function value(r, x) {
 
 function ratio(r) {
   let text = Number.isFinite(r.ratio) ? r.ratio.toFixed(2) : '-';
+  // The ratio of medians, and the range of the rounds' own ratios (alternatingOps).
+  if (r.spread) text += ` (rounds ${r.spread[0].toFixed(2)}-${r.spread[1].toFixed(2)})`;
   if (r.cpu) text += ` (CPU time: ${r.cpu.ratio.toFixed(2)}, +${r.cpu.overheadUs.toFixed(1)} µs/op)`;
   if (r.ratioToNode !== undefined)
     text += `; ${r.ratioToNode.toFixed(2)}× Node's net.Socket (${num(r.node)} ns)`;

@@ -2,7 +2,7 @@
 // Benchmark (not a test): dma-heap allocate+mmap+close of 4 KiB, 1 MiB and 8 MiB (1080p RGBA) buffers and the
 // CPU-sync bracket, through zcopy and through the same sequence in C, in the same kernel. Prints ops/s and the
 // ratio zcopy/C (1.00 = as fast as C). Runs inside the guest, where the heaps are:
-//   node scripts/vm/run.mjs -- node packages/dma-heap/bench/run.mjs [--seconds S] [--heap NAME] [--json]
+//   node scripts/vm/run.mjs -- node packages/dma-heap/bench/run.mjs [--seconds S] [--rounds N] [--heap NAME] [--json]
 // Needs the built packages (pnpm build) and gcc (the guest sees the host's through the shared root).
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -12,6 +12,8 @@ import * as bench from '../../../scripts/bench/harness.mjs';
 const here = dirname(fileURLToPath(import.meta.url));
 const values = bench.benchArgs({
   seconds: { default: '1', number: true },
+  // Runs of each side, alternating (harness alternatingOps): the medians go in the table.
+  rounds: { default: '3', number: true },
   heap: { default: 'system' },
   count: { default: '100', number: true },
   out: { default: bench.resultsPath('dma-heap-guest') },
@@ -27,15 +29,18 @@ bench.requireBuilt('dma-heap', 'dma-buf', 'core');
 const exe = bench.compileC(join(here, 'heap_bench.c'));
 const cArgs = [heapPath, seconds];
 const zArgs = [join(here, 'heap-bench.mjs'), values.heap, seconds];
-const c = bench.opsPerSecond(bench.jsonLines(exe, cArgs));
-const zcopy = bench.opsPerSecond(bench.jsonLines(process.execPath, zArgs));
+const cName = (name) => (name === 'withCpuAccess 1 MiB' ? 'sync start+end 1 MiB' : name);
+const { c, zcopy, spread } = await bench.alternatingOps(values.rounds, {
+  zcopy: [process.execPath, zArgs],
+  c: [exe, cArgs],
+  cName,
+});
 
-// Both bracket rows of the zcopy side compare against the one C bracket.
-const cFor = (name) => c.get(name === 'withCpuAccess 1 MiB' ? 'sync start+end 1 MiB' : name);
+// Both bracket rows of the zcopy side compare against the one C bracket (cName).
 const syscalls = bench.syscallsOfCases([...zcopy.keys()], {
   zcopy: [process.execPath, zArgs],
   c: [exe, cArgs],
-  cName: (name) => (name === 'withCpuAccess 1 MiB' ? 'sync start+end 1 MiB' : name),
+  cName,
   n: values.count,
 });
 const meta = {
@@ -44,14 +49,21 @@ const meta = {
   kernel: bench.kernelRelease(),
   heap: values.heap,
   seconds,
+  rounds: values.rounds,
 };
 const rows = bench.ratioReport({
-  title: `dma-heap '${values.heap}', ${seconds}s per case, kernel ${meta.kernel}`,
+  title: `dma-heap '${values.heap}', ${seconds}s per case, median of ${values.rounds} alternating runs, kernel ${meta.kernel}`,
   unit: 'ops/s',
-  rows: [...zcopy].map(([name, z]) => ({ case: name, zcopy: z, c: cFor(name), syscalls: syscalls[name] })),
+  rows: [...zcopy].map(([name, z]) => ({
+    case: name,
+    zcopy: z,
+    c: c.get(cName(name)),
+    spread: spread.get(name),
+    syscalls: syscalls[name],
+  })),
   json: values.json,
   meta,
-  extra: bench.syscallColumns,
+  extra: [bench.spreadColumn, ...bench.syscallColumns],
 });
 bench.writeResults(values.out, {
   ...meta,

@@ -2,7 +2,7 @@
 // Benchmark (not a test): dumb buffer create + PRIME export + import (vkms → vgem) + close, create + map +
 // destroy, and handle → fd → handle round trips, through zcopy and through libdrm in C, in the same kernel.
 // Prints ops/s and the ratio zcopy/C (1.00 = as fast as C). Runs inside the guest, where the drivers are:
-//   node scripts/vm/run.mjs -- node packages/drm-prime/bench/run.mjs [--seconds S] [--json]
+//   node scripts/vm/run.mjs -- node packages/drm-prime/bench/run.mjs [--seconds S] [--rounds N] [--json]
 // Needs the built packages (pnpm build), gcc and libdrm-dev (the guest sees the host's through the shared root).
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,8 @@ import * as bench from '../../../scripts/bench/harness.mjs';
 const here = dirname(fileURLToPath(import.meta.url));
 const values = bench.benchArgs({
   seconds: { default: '1', number: true },
+  // Runs of each side, alternating (harness alternatingOps): the medians go in the table.
+  rounds: { default: '3', number: true },
   count: { default: '100', number: true },
   out: { default: bench.resultsPath('drm-prime-guest') },
 });
@@ -34,8 +36,10 @@ const exe = bench.compileC(join(here, 'prime_bench.c'), {
 });
 const cArgs = [kmsPath, vgemPath, seconds];
 const zArgs = [join(here, 'prime-bench.mjs'), kmsPath, vgemPath, seconds];
-const c = bench.opsPerSecond(bench.jsonLines(exe, cArgs));
-const zcopy = bench.opsPerSecond(bench.jsonLines(process.execPath, zArgs));
+const { c, zcopy, spread } = await bench.alternatingOps(values.rounds, {
+  zcopy: [process.execPath, zArgs],
+  c: [exe, cArgs],
+});
 const syscalls = bench.syscallsOfCases([...zcopy.keys()], {
   zcopy: [process.execPath, zArgs],
   c: [exe, cArgs],
@@ -48,14 +52,21 @@ const meta = {
   kms: kmsPath,
   vgem: vgemPath,
   seconds,
+  rounds: values.rounds,
 };
 const rows = bench.ratioReport({
-  title: `drm-prime: vkms ${kmsPath} → vgem ${vgemPath}, ${seconds}s per case, kernel ${meta.kernel}`,
+  title: `drm-prime: vkms ${kmsPath} → vgem ${vgemPath}, ${seconds}s per case, median of ${values.rounds} alternating runs, kernel ${meta.kernel}`,
   unit: 'ops/s',
-  rows: [...zcopy].map(([name, z]) => ({ case: name, zcopy: z, c: c.get(name), syscalls: syscalls[name] })),
+  rows: [...zcopy].map(([name, z]) => ({
+    case: name,
+    zcopy: z,
+    c: c.get(name),
+    spread: spread.get(name),
+    syscalls: syscalls[name],
+  })),
   json: values.json,
   meta,
-  extra: bench.syscallColumns,
+  extra: [bench.spreadColumn, ...bench.syscallColumns],
 });
 bench.writeResults(values.out, {
   ...meta,

@@ -4,7 +4,7 @@
 // through libxengnttab in C (gnttab-bench.c), in the same VM on the same grants. Prints ops/s of both, the ratio
 // zcopy/C and the syscalls per operation of both (strace -f -c); writes docs/bench/grant-table-xen.json. Needs
 // Xen dom0 (dom0 shares the pages with itself: the hypercalls are the same ones a cross-domain map makes):
-//   node scripts/vm/run.mjs --mode xen -- node packages/grant-table/bench/run.mjs [--seconds S] [--json]
+//   node scripts/vm/run.mjs --mode xen -- node packages/grant-table/bench/run.mjs [--seconds S] [--rounds N] [--json]
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -17,6 +17,8 @@ if (!isDom0())
   bench.skip('grant-table bench: not Xen dom0; run it in the Xen VM (see the header of bench/run.mjs)');
 const values = bench.benchArgs({
   seconds: { default: '1', number: true },
+  // Runs of each side, alternating (harness alternatingOps): the medians go in the table.
+  rounds: { default: '5', number: true }, // a 2,025-page case makes ~50 ops in its second
   // Operations per strace count of the small maps; the 2,025-page cases take a quarter of it.
   count: { default: '200', number: true },
   out: { default: bench.resultsPath('grant-table-xen') },
@@ -41,13 +43,15 @@ try {
 
   const cArgs = [0, refsFile, seconds];
   const zArgs = [join(here, 'gnttab-bench.mjs'), 0, refsFile, seconds];
-  const c = bench.opsPerSecond(bench.jsonLines(exe, cArgs));
-  const zcopy = bench.opsPerSecond(bench.jsonLines(process.execPath, zArgs));
-
   // The three zcopy grant copies (plain, prepared, async) each against the one C copy; a [raw binding] row (the
   // same native calls with no safe API around them: the floor of calling the addon) against its C case.
   const cName = (name) =>
     name.startsWith('grant copy') ? 'grant copy 2,025 pages' : name.replace(' [raw binding]', '');
+  const { c, zcopy, spread } = await bench.alternatingOps(values.rounds, {
+    zcopy: [process.execPath, zArgs],
+    c: [exe, cArgs],
+    cName,
+  });
   const names = [...zcopy.keys()];
   const sides = { zcopy: [process.execPath, zArgs], c: [exe, cArgs], cName };
   const small = names.filter((n) => !n.includes('2,025'));
@@ -63,20 +67,22 @@ try {
     where: bench.where('Xen dom0 (QEMU TCG)'),
     kernel: bench.kernelRelease(),
     seconds,
+    rounds: values.rounds,
   };
   const rows = bench.ratioReport({
-    title: `grant-table in Xen dom0 (grants shared by dom0 with itself), ${seconds}s per case, kernel ${meta.kernel}`,
+    title: `grant-table in Xen dom0 (grants shared by dom0 with itself), ${seconds}s per case, median of ${values.rounds} alternating runs, kernel ${meta.kernel}`,
     unit: 'ops/s',
     rows: names.map((name) => ({
       case: name,
       zcopy: zcopy.get(name),
       c: c.get(cName(name)),
+      spread: spread.get(name),
       syscalls: syscalls[name],
     })),
     json: values.json,
     meta,
     format: (n) => (n === undefined ? '-' : n < 100 ? n.toFixed(1) : Math.round(n).toLocaleString('en-US')),
-    extra: bench.syscallColumns,
+    extra: [bench.spreadColumn, ...bench.syscallColumns],
   });
   bench.writeResults(values.out, {
     ...meta,
