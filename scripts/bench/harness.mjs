@@ -130,7 +130,7 @@ export async function alternatingOps(rounds, { zcopy, c, cName = (n) => n }) {
       return [k, [Math.min(...ratios), Math.max(...ratios)]];
     }),
   );
-  return { c: medians(runs.c), zcopy: medians(runs.zcopy), spread, rounds };
+  return { c: medians(runs.c), zcopy: medians(runs.zcopy), spread };
 }
 
 /** ratioReport's extra column for rows with `spread` (alternatingOps): the per-round ratios' range. */

@@ -29,20 +29,11 @@ bench.requireBuilt('dma-heap', 'dma-buf', 'core');
 const exe = bench.compileC(join(here, 'heap_bench.c'));
 const cArgs = [heapPath, seconds];
 const zArgs = [join(here, 'heap-bench.mjs'), values.heap, seconds];
+// Both bracket rows of the zcopy side compare against the one C bracket.
 const cName = (name) => (name === 'withCpuAccess 1 MiB' ? 'sync start+end 1 MiB' : name);
-const { c, zcopy, spread } = await bench.alternatingOps(values.rounds, {
-  zcopy: [process.execPath, zArgs],
-  c: [exe, cArgs],
-  cName,
-});
-
-// Both bracket rows of the zcopy side compare against the one C bracket (cName).
-const syscalls = bench.syscallsOfCases([...zcopy.keys()], {
-  zcopy: [process.execPath, zArgs],
-  c: [exe, cArgs],
-  cName,
-  n: values.count,
-});
+const sides = { zcopy: [process.execPath, zArgs], c: [exe, cArgs], cName };
+const { c, zcopy, spread } = await bench.alternatingOps(values.rounds, sides);
+const syscalls = bench.syscallsOfCases([...zcopy.keys()], { ...sides, n: values.count });
 const meta = {
   bench: '@zcopy/dma-heap',
   where: bench.where('guest (QEMU TCG)'),

@@ -36,15 +36,9 @@ const exe = bench.compileC(join(here, 'prime_bench.c'), {
 });
 const cArgs = [kmsPath, vgemPath, seconds];
 const zArgs = [join(here, 'prime-bench.mjs'), kmsPath, vgemPath, seconds];
-const { c, zcopy, spread } = await bench.alternatingOps(values.rounds, {
-  zcopy: [process.execPath, zArgs],
-  c: [exe, cArgs],
-});
-const syscalls = bench.syscallsOfCases([...zcopy.keys()], {
-  zcopy: [process.execPath, zArgs],
-  c: [exe, cArgs],
-  n: values.count,
-});
+const sides = { zcopy: [process.execPath, zArgs], c: [exe, cArgs] };
+const { c, zcopy, spread } = await bench.alternatingOps(values.rounds, sides);
+const syscalls = bench.syscallsOfCases([...zcopy.keys()], { ...sides, n: values.count });
 const meta = {
   bench: '@zcopy/drm-prime',
   where: bench.where('guest (QEMU TCG)'),

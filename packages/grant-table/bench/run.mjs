@@ -47,13 +47,9 @@ try {
   // same native calls with no safe API around them: the floor of calling the addon) against its C case.
   const cName = (name) =>
     name.startsWith('grant copy') ? 'grant copy 2,025 pages' : name.replace(' [raw binding]', '');
-  const { c, zcopy, spread } = await bench.alternatingOps(values.rounds, {
-    zcopy: [process.execPath, zArgs],
-    c: [exe, cArgs],
-    cName,
-  });
-  const names = [...zcopy.keys()];
   const sides = { zcopy: [process.execPath, zArgs], c: [exe, cArgs], cName };
+  const { c, zcopy, spread } = await bench.alternatingOps(values.rounds, sides);
+  const names = [...zcopy.keys()];
   const small = names.filter((n) => !n.includes('2,025'));
   const syscalls = {
     ...bench.syscallsOfCases(small, { ...sides, n: values.count }),
