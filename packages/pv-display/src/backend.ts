@@ -62,6 +62,12 @@ export interface DeviceStats {
   droppedEvents: number;
   /** Bytes copied into display buffers, all frames. */
   bytesCopied: number;
+  /**
+   * Flip events pushed after the frontend had stopped waiting for them (FRONTEND_FLIP_WAIT_MS): the display was
+   * slower than Linux's xen-drm-front waits. Not an error: the frontend completed the flip itself, and ignores
+   * the late event.
+   */
+  lateFlips: number;
   /** PG_FLIP request taken → its event pushed, ms: sum and max over `events`. */
   flipMsTotal: number;
   flipMsMax: number;
@@ -96,6 +102,8 @@ export interface BackendOptions<B> {
 
 /** How long Linux's xen-drm-front waits for each response (XEN_DRM_FRONT_WAIT_BACK_MS in xen_drm_front.h). */
 export const FRONTEND_WAIT_MS = 3000;
+/** How long it waits for a flip's event before it sends the vblank itself (FRAME_DONE_TO_MS in xen_drm_front_kms.c). */
+export const FRONTEND_FLIP_WAIT_MS = FRONTEND_WAIT_MS + 100;
 
 const num = (s: string | undefined): number | undefined =>
   s !== undefined && /^\d{1,10}$/.test(s.trim()) && Number(s) <= 0xffff_ffff ? Number(s) : undefined;
@@ -294,6 +302,7 @@ class FrontendDevice<B> {
     events: 0,
     droppedEvents: 0,
     bytesCopied: 0,
+    lateFlips: 0,
     flipMsTotal: 0,
     flipMsMax: 0,
   };
@@ -582,6 +591,12 @@ class FrontendDevice<B> {
                 const ms = performance.now() - t0;
                 this.stats.flipMsTotal += ms;
                 if (ms > this.stats.flipMsMax) this.stats.flipMsMax = ms;
+                if (ms > FRONTEND_FLIP_WAIT_MS) {
+                  this.stats.lateFlips++;
+                  this.#be.log(
+                    `pv-display: ${this.#key}: a flip took ${(ms / 1000).toFixed(1)} s on the display: a Linux frontend completes it itself after ${FRONTEND_FLIP_WAIT_MS / 1000} s`,
+                  );
+                }
               } else this.stats.droppedEvents++;
               this.stats.bytesCopied = c.services.bytesCopied?.() ?? 0;
             },

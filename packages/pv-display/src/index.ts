@@ -15,7 +15,7 @@ export {
   exportedBuffers,
   startExportBackend,
 } from './export-path.js';
-export { DisplayArbiter, HeadlessOutput, KmsCopyOutput } from './kms-output.js';
+export { DISPLAY_FLIP_LIMIT_MS, DisplayArbiter, HeadlessOutput, KmsCopyOutput } from './kms-output.js';
 export {
   binding as displifBinding,
   C as displif,

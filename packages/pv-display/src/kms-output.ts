@@ -11,6 +11,13 @@ import { type DumbFramebuffer, formatLayout, KmsDevice, type Output, preferredMo
 import type { GrantMapping } from '@zcopy/grant-table';
 import type { ConnectorConfig, ConnectorOutput, Frame } from './protocol.js';
 
+/**
+ * How long a flip may take on the display before it is a fault: the kernel's own limit for a commit's flip_done
+ * (10 s in drm_atomic_helper_wait_for_flip_done). A flip slower than the frontend's wait is late, not failed: its
+ * event still goes out when the display really shows the frame, and the backend counts it (`lateFlips`).
+ */
+export const DISPLAY_FLIP_LIMIT_MS = 10_000;
+
 /** The formats of `out`'s plane a frontend's framebuffer can have: one packed plane, no subsampling. */
 export function scanoutFormats(out: Output): ReadonlySet<number> {
   const fmts = new Set<number>();
@@ -110,7 +117,7 @@ export class KmsCopyOutput implements ConnectorOutput<GrantMapping> {
   async flip(frame: Frame<GrantMapping>): Promise<void> {
     if (!this.#on || frame.fb.format !== this.#format) return this.show(frame);
     const back = this.#copy(frame);
-    await this.#kms.flip(this.#out.crtc, back.fb, { timeoutMs: 3000 });
+    await this.#kms.flip(this.#out.crtc, back.fb, { timeoutMs: DISPLAY_FLIP_LIMIT_MS });
     this.#front = this.#bufs.indexOf(back);
   }
 

@@ -369,6 +369,10 @@ export class DisplayEngine<B> {
     const d = this.#dbufs.get(cookie);
     if (!d) return fail(C.XEN_ENOENT, `no display buffer ${cookie}`);
     // With frontend allocation the frontend ends its grants right after our reply: nothing may map them then.
+    // A flip still queued or on its way to the display may use this buffer even when the shown frame (the
+    // newest flip) does not: a Linux frontend that gave up waiting for a late flip event destroys its buffers
+    // while our flips to them are still in flight. Every connector's flips end before the buffer goes.
+    await Promise.all(this.#flips.map((p) => p.catch(() => {})));
     await this.#unshow((f) => f.dbuf === d);
     for (const [k, fb] of this.#fbs) if (fb.dbufCookie === cookie) this.#fbs.delete(k);
     this.#dbufs.delete(cookie);

@@ -17,7 +17,7 @@ import {
   writeFrontendPages,
 } from './backend.js';
 import { startDisplayBackend } from './display-backend.js';
-import { type DisplayArbiter, scanoutFormats } from './kms-output.js';
+import { DISPLAY_FLIP_LIMIT_MS, type DisplayArbiter, scanoutFormats } from './kms-output.js';
 import { binding } from './native.js';
 import type { BufferIo, ConnectorOutput, Frame } from './protocol.js';
 
@@ -138,7 +138,7 @@ export class KmsDirectOutput<B extends ScanoutBuffer = ScanoutBuffer> implements
 
   async flip(frame: Frame<B>): Promise<void> {
     if (!this.#on) return this.show(frame);
-    await this.#kms.flip(this.#out.crtc, this.#fb(frame), { timeoutMs: 3000 });
+    await this.#kms.flip(this.#out.crtc, this.#fb(frame), { timeoutMs: DISPLAY_FLIP_LIMIT_MS });
     this.frames++;
   }
 

@@ -97,7 +97,7 @@ describe.skipIf(arm64)(
       expect(r.left).toEqual({ mappings: 0, ports: 0 });
       stage('checked');
       console.log(
-        `pv-display driver domain: ${r.stats.flips} flips, ${r.stats.events} events, modetest ${freq.join(', ')}; 0 bytes copied; slowest request ${Math.round(r.stats.requestMsMax)} ms, ${r.stats.lateResponses} answered after the frontend's 3 s`,
+        `pv-display driver domain: ${r.stats.flips} flips, ${r.stats.events} events, modetest ${freq.join(', ')}; 0 bytes copied; slowest request ${Math.round(r.stats.requestMsMax)} ms, ${r.stats.lateResponses} answered after the frontend's 3 s; slowest flip ${Math.round(r.stats.flipMsMax)} ms, ${r.stats.lateFlips} flip events after its 3.1 s`,
       );
     }, 600_000);
   },

@@ -67,6 +67,7 @@ function world(options: { beAlloc?: boolean; connectors?: number; gate?: Promise
       },
       async flip(f) {
         await options.gate;
+        if (!live.has(f.dbuf.buffer)) throw new Error(`flip to released buffer ${f.dbuf.buffer.id}`);
         flips[i]!.push(f);
       },
       close() {},
@@ -362,6 +363,44 @@ describe('DisplayEngine: flips in flight', () => {
     open();
     await Promise.all(outs.filter((o) => o.flip).map((o) => o.flip!()));
     expect((await w.engine.handle(0, flip(0x20n))).status).toBe(0);
+  });
+
+  it('destroying a buffer that a queued flip uses (not the shown one) waits for that flip first', async () => {
+    let open = () => {};
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
+    const w = world({ gate });
+    w.grant(768, 100);
+    w.grant(768, 200);
+    await w.engine.handle(0, create());
+    await w.engine.handle(0, attach());
+    await w.engine.handle(0, create({ dbufCookie: 0x11n, grefDirectory: 200 }));
+    await w.engine.handle(0, attach({ dbufCookie: 0x11n, fbCookie: 0x21n }));
+    await w.engine.handle(0, config());
+    // B on its way to the display, A queued behind it, then B again: the shown frame is B's.
+    const outs = [
+      await w.engine.handle(0, flip(0x21n)),
+      await w.engine.handle(0, flip(0x20n)),
+      await w.engine.handle(0, flip(0x21n)),
+    ];
+    const results = outs.map((o) => o.flip!().then(String, (e: Error) => e.message));
+    let destroyed = false;
+    const detach = w.engine.handle(0, { id: 8, operation: C.OP_FB_DETACH, fbCookie: 0x20n });
+    const d = w.engine.handle(0, { id: 9, operation: C.OP_DBUF_DESTROY, dbufCookie: 0x10n }).then((o) => {
+      destroyed = true;
+      return o;
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(destroyed).toBe(false);
+    expect(w.live.size).toBe(2);
+    open();
+    expect((await detach).status).toBe(0);
+    expect((await d).status).toBe(0);
+    expect(await Promise.all(results)).toEqual(['33', '32', '33']);
+    expect(w.flips[0]!.map((f) => f.fb.cookie)).toEqual([0x21n, 0x20n, 0x21n]);
+    expect(w.live.size).toBe(1);
+    expect(w.shows[0]!.at(-1)).toBeDefined();
   });
 });
 
