@@ -594,7 +594,7 @@ class FrontendDevice<B> {
                 if (ms > FRONTEND_FLIP_WAIT_MS) {
                   this.stats.lateFlips++;
                   this.#be.log(
-                    `pv-display: ${this.#key}: a flip took ${(ms / 1000).toFixed(1)} s on the display: a Linux frontend completes it itself after ${FRONTEND_FLIP_WAIT_MS / 1000} s`,
+                    `pv-display: ${this.#key}: a flip's event went out ${(ms / 1000).toFixed(1)} s after its request: a Linux frontend completes the flip itself after ${FRONTEND_FLIP_WAIT_MS / 1000} s`,
                   );
                 }
               } else this.stats.droppedEvents++;
