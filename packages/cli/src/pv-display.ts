@@ -115,7 +115,7 @@ export async function pvDisplayCommand(args: readonly string[], io: Io): Promise
         `${key} ${d.state}: ${s.flips} flips (${(flips / o.everyS).toFixed(1)}/s), ${s.events} events, ` +
           `${s.errors} errors, ${o.path === 'copy' ? `${perFrame} bytes copied per frame` : '0 bytes copied'}` +
           (s.lateResponses > 0 ? `, ${s.lateResponses} answered after the frontend's 3 s` : '') +
-          (s.lateFlips > 0 ? `, ${s.lateFlips} flip events after the frontend's 3.1 s` : ''),
+          (s.lateFlips > 0 ? `, ${s.lateFlips} flips ended after the frontend's wait (no event)` : ''),
       );
     }
   }, o.everyS * 1000);

@@ -63,12 +63,11 @@ export interface DeviceStats {
   /** Bytes copied into display buffers, all frames. */
   bytesCopied: number;
   /**
-   * Flip events pushed after the frontend had stopped waiting for them (FRONTEND_FLIP_WAIT_MS): the display was
-   * slower than Linux's xen-drm-front waits. Not an error: the frontend completed the flip itself, and ignores
-   * the late event.
+   * Flips that ended on the display after LATE_FLIP_EVENT_MS, whose events were therefore not sent: the display
+   * was slower than Linux's xen-drm-front waits, and the frontend completed the flip itself. Not an error.
    */
   lateFlips: number;
-  /** PG_FLIP request taken → its event pushed, ms: sum and max over `events`. */
+  /** PG_FLIP request taken → the flip ended on the display, ms: sum and max over `events` and `lateFlips`. */
   flipMsTotal: number;
   flipMsMax: number;
   lastError?: string;
@@ -104,6 +103,16 @@ export interface BackendOptions<B> {
 export const FRONTEND_WAIT_MS = 3000;
 /** How long it waits for a flip's event before it sends the vblank itself (FRAME_DONE_TO_MS in xen_drm_front_kms.c). */
 export const FRONTEND_FLIP_WAIT_MS = FRONTEND_WAIT_MS + 100;
+/**
+ * A flip that ends later than this after its request gets no PG_FLIP event. Linux's frontend completes a flip
+ * itself FRONTEND_FLIP_WAIT_MS after sending it, and its event handler (xen_drm_front_kms_on_frame_done) ignores
+ * the fb_cookie: it ends whatever flip is pending then. A late event would end the client's *next* flip before the
+ * display has it, and each late one would put the frontend a frame further ahead, until its flips are refused
+ * (EBUSY past MAX_PENDING_FLIPS; seen in the slow-display test on arm64 with the events sent: 433 refused flips).
+ * Its request limit, 100 ms before its flip limit, leaves room for the ring's latency: an event later than that
+ * could reach a frontend that has already given up on it.
+ */
+export const LATE_FLIP_EVENT_MS = FRONTEND_WAIT_MS;
 
 const num = (s: string | undefined): number | undefined =>
   s !== undefined && /^\d{1,10}$/.test(s.trim()) && Number(s) <= 0xffff_ffff ? Number(s) : undefined;
@@ -586,18 +595,19 @@ class FrontendDevice<B> {
           out.flip().then(
             (cookie) => {
               if (this.#conn !== c) return;
-              if (rings.pushFlipEvent(cookie)) {
-                this.stats.events++;
-                const ms = performance.now() - t0;
-                this.stats.flipMsTotal += ms;
-                if (ms > this.stats.flipMsMax) this.stats.flipMsMax = ms;
-                if (ms > FRONTEND_FLIP_WAIT_MS) {
-                  this.stats.lateFlips++;
-                  this.#be.log(
-                    `pv-display: ${this.#key}: a flip's event went out ${(ms / 1000).toFixed(1)} s after its request: a Linux frontend completes the flip itself after ${FRONTEND_FLIP_WAIT_MS / 1000} s`,
-                  );
-                }
-              } else this.stats.droppedEvents++;
+              const ms = performance.now() - t0;
+              this.stats.flipMsTotal += ms;
+              if (ms > this.stats.flipMsMax) this.stats.flipMsMax = ms;
+              if (ms > LATE_FLIP_EVENT_MS) {
+                // The frontend has completed this flip itself (or is about to), and Linux's takes any PG_FLIP
+                // event, whatever its fb_cookie, as the end of its *current* flip: sending this one would put it a
+                // frame ahead of the display for good (see LATE_FLIP_EVENT_MS).
+                this.stats.lateFlips++;
+                this.#be.log(
+                  `pv-display: ${this.#key}: a flip ended ${(ms / 1000).toFixed(1)} s after its request: its event is not sent (a Linux frontend completes the flip itself after ${FRONTEND_FLIP_WAIT_MS / 1000} s)`,
+                );
+              } else if (rings.pushFlipEvent(cookie)) this.stats.events++;
+              else this.stats.droppedEvents++;
               this.stats.bytesCopied = c.services.bytesCopied?.() ?? 0;
             },
             (e) => this.#fault(e),

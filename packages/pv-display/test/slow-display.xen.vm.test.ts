@@ -1,9 +1,11 @@
 // VM (Xen dom0): a display slower than the stock frontend waits. The copy path's output, wrapped so that every
 // 20th flip completes 4 s after the frame is on vkms: longer than xen-drm-front's 3.1 s wait for a flip event
 // (FRAME_DONE_TO_MS), after which the frontend completes the client's vblank itself ("Frame done timed-out,
-// releasing" in its kernel log) and goes on. The backend must treat that as late, not failed: the event still goes
-// out when the flip ends, it is counted (`lateFlips`), no error, flips queued behind the slow one run in order, the
-// stock modetest keeps flipping, and when the guest ends nothing is left mapped or bound.
+// releasing" in its kernel log) and goes on. The backend must treat that as late, not failed, and send no event
+// for it: Linux's frontend takes any event as the end of its current flip, so late events would put it ever
+// further ahead of the display until its flips are refused (with the events sent, the first arm64 run of this
+// test saw 433 flips refused EBUSY). Counted (`lateFlips`), no error, flips queued behind the slow one run in
+// order, the stock modetest keeps flipping, and when the guest ends nothing is left mapped or bound.
 import type { GrantMapping } from '@zcopy/grant-table';
 import { type DomU, defaultDomUType, startDomU } from '@zcopy/xen/domu';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -95,14 +97,15 @@ describe(`a display slower than the frontend waits (stock ${type.toUpperCase()} 
       expect(s.flips, why).toBeGreaterThanOrEqual(60 * freq.length);
       const delayed = outs.reduce((n, o) => n + o.delayed, 0);
       expect(delayed, why).toBeGreaterThanOrEqual(1);
-      // Each delayed flip's event went out after the frontend's 3.1 s (and so may flips queued behind it); the
+      // Each held flip ended after the frontend's wait (and so may flips queued behind it), and got no event; the
       // last one may still have been held when the guest went.
       expect(s.lateFlips, why).toBeGreaterThanOrEqual(Math.max(1, delayed - 1));
       expect(
-        log.some((l) => /a flip's event went out [\d.]+ s after its request/.test(l)),
+        log.some((l) => /a flip ended [\d.]+ s after its request: its event is not sent/.test(l)),
         why,
       ).toBe(true);
-      expect(s.events, why).toBeGreaterThanOrEqual(60 * freq.length);
+      // Every flip modetest counted ended with our event or, late, with the frontend's own timeout.
+      expect(s.events + s.lateFlips, why).toBeGreaterThanOrEqual(60 * freq.length);
       expect(s.droppedEvents).toBe(0);
       expect(s.errors, why).toBe(0);
       expect(s.responded, why).toEqual(s.requests);
@@ -114,7 +117,7 @@ describe(`a display slower than the frontend waits (stock ${type.toUpperCase()} 
       expect(b.liveMappings).toBe(0);
       expect(b.boundPorts).toBe(0);
       console.log(
-        `pv-display slow display: ${s.flips} flips, ${delayed} held ${DELAY_MS / 1000} s, ${s.lateFlips} events after the frontend's 3.1 s, ` +
+        `pv-display slow display: ${s.flips} flips, ${delayed} held ${DELAY_MS / 1000} s, ${s.lateFlips} ended after the frontend's wait (no event), ` +
           `${timeouts} frontend timeouts ("Frame done timed-out"), modetest ${freq.join(', ')}; slowest flip ${Math.round(s.flipMsMax)} ms`,
       );
     },
