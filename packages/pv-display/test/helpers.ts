@@ -1,6 +1,7 @@
 // Shared by the Xen tests: waiting, the reference capture of modetest on dom0's own vkms, the guest's job.
 import { createHash } from 'node:crypto';
-import { modetestReference, pollUntil } from '../src/index.js';
+import { expect } from 'vitest';
+import { modetestReference, type PvDisplayBackend, pollUntil } from '../src/index.js';
 
 export const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -94,4 +95,15 @@ export function frameDiff(a: Uint8Array, b: Uint8Array, pitch = 4096): string {
       .map((o) => v.getUint32(o, true).toString(16))
       .join(' ');
   return `${diff} of ${n} pixels differ${diff ? ` (rows ${lo}-${hi})` : ''}; first: ${first.join(', ')}; samples ${sample(va)} | ${sample(vb)}`;
+}
+
+/** After the guest ended: its device goes away (closed or removed), and nothing stays mapped or bound. */
+export async function expectDeviceGone(b: PvDisplayBackend<unknown>, domid: number): Promise<void> {
+  await until(
+    'the device to go',
+    () => b.devices.every((d) => d.frontendDomid !== domid || d.state === 'closed'),
+    30_000,
+  );
+  expect(b.liveMappings).toBe(0);
+  expect(b.boundPorts).toBe(0);
 }
