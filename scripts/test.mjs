@@ -29,6 +29,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -40,6 +41,34 @@ mkdirSync(outDir, { recursive: true });
 
 const results = []; // { suite, passed, failed, skipped, note }
 let broken = false;
+
+// Where the time goes on the machine's cores (issue #15): the whole machine's busy CPU time over each phase's wall
+// time. Busy is every process's user, nice, system, irq and softirq time from /proc/stat (USER_HZ 100; a QEMU
+// guest's time is in user), so the host suites running alongside count in whichever phase they ran. A phase that
+// keeps every core busy is at the floor of its work on this machine: only less work makes it shorter.
+const cores = availableParallelism();
+const cpuSecs = () => {
+  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  // steal: time the hypervisor under this machine gave our vCPUs to others (ready to run, not running)
+  return { busy: (user + nice + system + irq + softirq) / 100, steal: (steal ?? 0) / 100 };
+};
+const phases = []; // { phase, secs, busy }
+let phaseMark = { t: Date.now(), ...cpuSecs() };
+function endPhase(phase) {
+  const now = { t: Date.now(), ...cpuSecs() };
+  phases.push({
+    phase,
+    secs: (now.t - phaseMark.t) / 1000,
+    busy: now.busy - phaseMark.busy,
+    steal: now.steal - phaseMark.steal,
+  });
+  phaseMark = now;
+}
 
 function vitestCounts(file) {
   if (!existsSync(file)) return undefined;
@@ -270,6 +299,7 @@ if (!args.has('--host-only') && !args.has('--arm64-only')) {
     await imagePath('build-selftests.sh');
     console.error(`[test] guest images ready in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     record('guest images (build/find)', { passed: 0, failed: 0, skipped: 0 }, 0);
+    endPhase('x86 images');
   } catch (e) {
     imagesOk = false;
     console.error(`[test] guest images failed: ${e.message}`);
@@ -469,6 +499,10 @@ const xenShard = (which, log) =>
       });
 if (!args.has('--host-only') && !args.has('--arm64-only') && imagesOk) {
   process.env.ZCOPY_VM_SLOTS ??= '2'; // the two lanes: one slot each (a slot is a guest on one core)
+  let lanesLeft = 2; // the phase ends when the first lane does: then the other runs alone
+  const laneDone = (lane) => {
+    if (--lanesLeft === 1) endPhase(`x86 suites, both lanes (the ${lane} lane ended first)`);
+  };
   const xenLane = (async () => {
     const rows = [
       pvDisplay
@@ -476,6 +510,7 @@ if (!args.has('--host-only') && !args.has('--arm64-only') && imagesOk) {
         : await xenShard('rest', join(outDir, 'xen-console.log')),
     ];
     rows.push(await demoSuite(join(outDir, 'demo.log')));
+    laneDone('Xen');
     return rows;
   })();
   const bareRows = [
@@ -484,8 +519,10 @@ if (!args.has('--host-only') && !args.has('--arm64-only') && imagesOk) {
     await vmSuite('vm', 'bare', 'VM (vitest in guest)'),
   ];
   if (pvDisplay) bareRows.push(await xenShard('rest', join(outDir, 'xen-console.log')));
+  laneDone('bare');
   for (const [suite, counts, status, note, retries, t0, t1] of [...bareRows, ...(await xenLane)])
     record(suite, counts, status, note, retries, t0, t1);
+  endPhase('x86 suites, one lane left');
 }
 
 // arm64, the seeds' hardware (images/README.md, "arm64 guests"): the same suites in arm64 guests, after the x86
@@ -503,6 +540,7 @@ if (!args.has('--host-only') && !args.has('--x64-only')) {
     await imagePath('build-selftests.sh', ['arm64']);
     console.error(`[test] arm64 guest images ready in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     record('arm64: guest images', { passed: 0, failed: 0, skipped: 0 }, 0, '', [], t0);
+    endPhase('arm64 images');
   } catch (e) {
     arm64Ok = false;
     console.error(`[test] arm64 guest images failed: ${e.message}`);
@@ -533,10 +571,12 @@ if (!args.has('--host-only') && !args.has('--x64-only')) {
     rows.push(await demoSuite(join(outDir, 'demo-arm64.log'), 'arm64'));
     for (const [suite, counts, status, note, retries, s0, s1] of rows)
       record(suite, counts, status, note, retries, s0, s1);
+    endPhase('arm64 suites (one guest at a time)');
   }
 }
 
 if (hostJob) recordHost(await hostJob);
+endPhase('host checks left');
 
 console.log('\nsuite                          passed  failed  skipped   time        retries');
 for (const r of results) {
@@ -550,7 +590,21 @@ for (const [suite, t] of skippedTests) console.log(`skipped (${suite}): ${t}`);
 for (const [suite, files] of Object.entries(timings))
   if (files.length)
     console.log(`slowest files (${suite}): ${files.map((f) => `${f.file} ${f.secs}s`).join(', ')}`);
-writeFileSync(join(outDir, 'timings.json'), JSON.stringify({ results, timings }, null, 2));
+const mmss = (secs) => `${Math.floor(secs / 60)}m${String(Math.round(secs % 60)).padStart(2, '0')}s`;
+const cpuLine = (name, { secs, busy, steal }) =>
+  `cpu (${name}): ${mmss(secs)} wall, ${mmss(busy)} busy = ${(busy / secs).toFixed(2)} of ${cores} cores` +
+  (steal >= 1 ? ` (and ${mmss(steal)} stolen by the host's hypervisor)` : '');
+const whole = phases.reduce(
+  (a, p) => ({ secs: a.secs + p.secs, busy: a.busy + p.busy, steal: a.steal + p.steal }),
+  {
+    secs: 0,
+    busy: 0,
+    steal: 0,
+  },
+);
+for (const p of phases) if (p.secs >= 1) console.log(cpuLine(p.phase, p));
+if (whole.secs >= 1) console.log(cpuLine('whole run', whole));
+writeFileSync(join(outDir, 'timings.json'), JSON.stringify({ results, timings, phases, cores }, null, 2));
 if (failedTests.length) {
   console.log(
     `\nfailed tests (${failedTests.length}; the whole output of each suite is in ${relative(root, outDir)}):`,
