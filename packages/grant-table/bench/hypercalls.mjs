@@ -86,9 +86,12 @@ function countTrace(file) {
     const name = `${event === SUBCALL ? '  in multicall: ' : ''}${HYPERCALLS[op] ?? `hypercall ${op}`}`;
     add(name);
     const args = d.slice(1);
-    if (op === 20 && args.length >= 2)
-      add(`${name} ${GNTTABOP[args[0]] ?? `cmd ${args[0]}`} entries`, args[1]);
-    else if ((op === 1 || op === 26 || op === 13) && args.length >= 1) add(`${name} entries`, args[0]);
+    // A batch Xen preempts goes on as a continuation: the same hypercall again, traced again, with the count
+    // left (and, for mmu_update and mmuext_op, the top bit set: MMU_UPDATE_PREEMPTED). So a continuation counts
+    // as a call, grant_table_op's calls are counted by command, and entries only where the top bit is clear.
+    if (op === 20 && args.length >= 2) add(`${name} ${GNTTABOP[args[0]] ?? `cmd ${args[0]}`}`);
+    else if ((op === 1 || op === 26 || op === 13) && args.length >= 1 && !(args[0] >>> 31))
+      add(`${name} entries`, args[0]);
   }
   return calls;
 }
@@ -113,7 +116,7 @@ try {
   const traced = async (cmd, args, name, count) => {
     const file = join(work, `trace-${Date.now()}.bin`);
     const xt = spawn('xentrace', ['-D', '-S', '256', '-e', '0x0020f000', '-s', '50', file], {
-      stdio: 'inherit',
+      stdio: 'ignore',
     });
     await new Promise((r) => setTimeout(r, 1500));
     execFileSync(cmd, args, {
