@@ -10,12 +10,11 @@
 //        dom0 of a Xen guest) but the PV display backend's
 //      Xen lane: the PV display backend's Xen tests, then the demo's smoke run (scripts/demo.mjs: every step
 //        passes and every PNG is written)
-//   4. arm64 (the seeds' hardware): its images built or found, then two lanes as in 3: the runner's arm64 tests
-//      (test/rig-arm64), the kernel selftests, the VM tests and the Xen VM tests but the PV display backend's in
-//      one; the PV display backend's Xen tests, then the arm64 demo (`demo.mjs --arch arm64`: the
-//      frontend-allocated direction's backend in arm64 dom0, where the seeds put it) in the other. Every
-//      arch-specific expectation is in the test itself; a test that cannot run on arm64 is skipped with the reason
-//      in its title and listed after the table.
+//   4. arm64 (the seeds' hardware), one guest at a time: its images built or found, then the runner's arm64 tests
+//      (test/rig-arm64), the kernel selftests, the VM tests and the Xen VM tests (the rest, then the PV display
+//      backend's) in arm64 guests, then the arm64 demo (`demo.mjs --arch arm64`: the frontend-allocated direction's
+//      backend in arm64 dom0, where the seeds put it). Every arch-specific expectation is in the test itself; a
+//      test that cannot run on arm64 is skipped with the reason in its title and listed after the table.
 // Last line: "N passed, N failed" over every suite. A VM suite that did not run is a failure, never a pass.
 // Flags (quick local runs; CI passes none): --host-only (skip 2-4), --vm-only (skip 1), --x64-only (skip 4),
 // --arm64-only (skip 2-3).
@@ -538,12 +537,14 @@ if (!args.has('--host-only') && !args.has('--arm64-only') && imagesOk) {
 }
 
 // arm64, the seeds' hardware (images/README.md, "arm64 guests"): the same suites in arm64 guests, after the x86
-// lanes. Its images (a cross-built kernel, arm64 Debian userland, the arm64 addons) are built or found first,
-// outside any timeout. Then two lanes, as for x86: an arm64 guest runs multi-threaded TCG (two vCPUs), but one at
-// a time kept only 1.15 of the 2 cores busy (warm run, 2026-12-01 20:00: 18m06s busy in 15m42s; the PV display
-// guests 0.5-1.0, waiting on flips and frontends). ZCOPY_ARM64_LANES=1 runs them one at a time (experiments).
-// --x64-only leaves arm64 out (quick local runs; CI never passes it).
-const ARM64_LANES = Number(process.env.ZCOPY_ARM64_LANES ?? 2);
+// lanes, one guest at a time. Its images (a cross-built kernel, arm64 Debian userland, the arm64 addons) are built
+// or found first, outside any timeout. One at a time kept only 1.15 of the 2 cores busy (warm run, 2026-12-01
+// 19:46: 18m06s busy in 15m42s; the PV display guests 0.5-1.0, waiting on flips and frontends), but two lanes of
+// arm64 guests (ZCOPY_ARM64_LANES=2, as for x86) were no faster: 15m52s at 1.90 cores, 29m32s busy (20:47). Each
+// guest has two vCPU threads (MTTCG); four on two cores spend the idle core and more, most likely on vCPUs that
+// spin while the one they wait for is descheduled. --x64-only leaves arm64 out (quick local runs; CI never
+// passes it).
+const ARM64_LANES = Number(process.env.ZCOPY_ARM64_LANES ?? 1);
 if (!args.has('--host-only') && !args.has('--x64-only')) {
   const { ensureImages, imagePath } = await import('./vm/images.mjs');
   const t0 = Date.now();

@@ -293,9 +293,10 @@ describe.each(types)('dom0 and a %s domU', (type) => {
       });
       expect(shares).toHaveLength(20);
       for (const [k, s] of shares.entries()) {
+        const seed = first + k;
         const m = mapper.map(domu.domid, s.refs);
-        if (m.buffer.readUInt32LE(4 * 4) !== (Math.imul(16, 2654435761) ^ seeds[k]) >>> 0)
-          throw new Error(`cycle ${seeds[k]}: wrong data`);
+        if (m.buffer.readUInt32LE(4 * 4) !== (Math.imul(16, 2654435761) ^ seed) >>> 0)
+          throw new Error(`cycle ${seed}: wrong data`);
         m.unmap();
       }
       await domu.call('unshareEach', { ids: shares.map((s) => s.id) });
