@@ -57,7 +57,7 @@ const cpuSecs = () => {
   // steal: time the hypervisor under this machine gave our vCPUs to others (ready to run, not running)
   return { busy: (user + nice + system + irq + softirq) / 100, steal: (steal ?? 0) / 100 };
 };
-const phases = []; // { phase, secs, busy }
+const phases = []; // { phase, secs, busy, steal }: seconds
 let phaseMark = { t: Date.now(), ...cpuSecs() };
 function endPhase(phase) {
   const now = { t: Date.now(), ...cpuSecs() };
@@ -540,10 +540,10 @@ if (!args.has('--host-only') && !args.has('--arm64-only') && imagesOk) {
 // lanes, one guest at a time. Its images (a cross-built kernel, arm64 Debian userland, the arm64 addons) are built
 // or found first, outside any timeout. One at a time kept only 1.15 of the 2 cores busy (warm run, 2026-12-01
 // 19:46: 18m06s busy in 15m42s; the PV display guests 0.5-1.0, waiting on flips and frontends), but two lanes of
-// arm64 guests (ZCOPY_ARM64_LANES=2, as for x86) were no faster: 15m52s at 1.90 cores, 29m32s busy (20:47). Each
-// guest has two vCPU threads (MTTCG); four on two cores spend the idle core and more, most likely on vCPUs that
-// spin while the one they wait for is descheduled. --x64-only leaves arm64 out (quick local runs; CI never
-// passes it).
+// arm64 guests (ZCOPY_ARM64_LANES=2, as for x86) were no faster: 15m52s at 1.90 cores, 29m57s busy (the 20:30
+// run). Each guest has two vCPU threads (MTTCG); four on two cores spend the idle core and more, most likely on
+// vCPUs that spin while the one they wait for is descheduled. --x64-only leaves arm64 out (quick local runs; CI
+// never passes it).
 const ARM64_LANES = Number(process.env.ZCOPY_ARM64_LANES ?? 1);
 if (!args.has('--host-only') && !args.has('--x64-only')) {
   const { ensureImages, imagePath } = await import('./vm/images.mjs');
