@@ -16,12 +16,12 @@
 // the command and the count for grant_table_op). xentrace prefixes each chunk it writes with a record of its own
 // (TRC_TRACE_CPU_CHANGE) holding the CPU and the chunk's length; it parses the same way.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDom0 } from '@zcopy/xen';
 import * as bench from '../../../scripts/bench/harness.mjs';
+import { withSharedFrame } from './frame.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 if (!isDom0()) bench.skip('hypercall counts: not Xen dom0; run it in the Xen VM (see this file)');
@@ -29,8 +29,6 @@ const values = bench.benchArgs({
   count: { default: '20', number: true },
   case: { default: 'map+unmap 2,025 refs' },
 });
-bench.requireBuilt('grant-table', 'core');
-const { GrantSharer, GNTALLOC_LIMIT_PATH } = await import(join(here, '..', 'dist', 'index.js'));
 
 const HYPERCALLS = {
   1: 'mmu_update',
@@ -96,17 +94,7 @@ function countTrace(file) {
   return calls;
 }
 
-const FRAME = 2025;
-const work = mkdtempSync(join(tmpdir(), 'gnttab-hypercalls-'));
-const exe = bench.compileC(join(here, 'gnttab-bench.c'), { libs: ['-lxengnttab'], outDir: work });
-const oldLimit = readFileSync(GNTALLOC_LIMIT_PATH, 'utf8').trim();
-writeFileSync(GNTALLOC_LIMIT_PATH, '4096');
-const sharer = GrantSharer.open();
-try {
-  const shared = sharer.share(0, FRAME);
-  for (let p = 0; p < FRAME; p++) shared.buffer.writeUInt32LE(p, p * 4096);
-  const refsFile = join(work, 'refs.txt');
-  writeFileSync(refsFile, `${Array.from(shared.refs).join('\n')}\n`);
+await withSharedFrame(async ({ exe, refsFile, work }) => {
   const zName = values.case.startsWith('grant copy') ? `${values.case} (sync)` : values.case;
   const sides = {
     C: [exe, ['0', refsFile, '1'], values.case],
@@ -158,12 +146,4 @@ try {
     if (row.every((c) => /^(-?0\.00 \/ )*-?0\.00$/.test(c))) continue;
     console.log(`${k.padEnd(52)} ${row[0].padStart(17)} ${row[1].padStart(17)}`);
   }
-  writeFileSync(
-    join(work, 'hypercalls.json'),
-    JSON.stringify(Object.fromEntries(Object.entries(perOp).map(([s, r]) => [s, r.map(Object.fromEntries)]))),
-  );
-} finally {
-  sharer.close();
-  writeFileSync(GNTALLOC_LIMIT_PATH, oldLimit);
-  rmSync(work, { recursive: true, force: true });
-}
+});

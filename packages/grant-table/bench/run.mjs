@@ -1,16 +1,9 @@
 #!/usr/bin/env node
-// Grant-table benchmark (not a test): map+unmap of 1, 64 and 2,025 refs (2,025 pages = one 1080p RGBA frame) and
-// a grant copy of that frame (sync, prepared plan, async), through @zcopy/grant-table (gnttab-bench.mjs) and
-// through libxengnttab in C (gnttab-bench.c), in the same VM on the same grants. Prints ops/s of both, the ratio
-// zcopy/C and the syscalls per operation of both (strace -f -c); writes docs/bench/grant-table-xen.json. Needs
-// Xen dom0 (dom0 shares the pages with itself: the hypercalls are the same ones a cross-domain map makes):
-//   node scripts/vm/run.mjs --mode xen -- node packages/grant-table/bench/run.mjs [--seconds S] [--rounds N] [--json]
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDom0 } from '@zcopy/xen';
 import * as bench from '../../../scripts/bench/harness.mjs';
+import { withSharedFrame } from './frame.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 if (!isDom0())
@@ -24,23 +17,7 @@ const values = bench.benchArgs({
   out: { default: bench.resultsPath('grant-table-xen') },
 });
 const { seconds } = values;
-bench.requireBuilt('grant-table', 'core');
-const { GrantSharer, GNTALLOC_LIMIT_PATH } = await import(join(here, '..', 'dist', 'index.js'));
-
-const FRAME = 2025;
-const work = mkdtempSync(join(tmpdir(), 'gnttab-bench-'));
-const exe = bench.compileC(join(here, 'gnttab-bench.c'), { libs: ['-lxengnttab'], outDir: work });
-
-const oldLimit = readFileSync(GNTALLOC_LIMIT_PATH, 'utf8').trim();
-writeFileSync(GNTALLOC_LIMIT_PATH, '4096');
-const sharer = GrantSharer.open();
-try {
-  // dom0 shares a frame with itself; each page starts with its index (both sides check their copies by it).
-  const shared = sharer.share(0, FRAME);
-  for (let p = 0; p < FRAME; p++) shared.buffer.writeUInt32LE(p, p * 4096);
-  const refsFile = join(work, 'refs.txt');
-  writeFileSync(refsFile, `${Array.from(shared.refs).join('\n')}\n`);
-
+await withSharedFrame(async ({ exe, refsFile }) => {
   const cArgs = [0, refsFile, seconds];
   const zArgs = [join(here, 'gnttab-bench.mjs'), 0, refsFile, seconds];
   // The three zcopy grant copies (plain, prepared, async) each against the one C copy; a [raw binding] row (the
@@ -85,9 +62,4 @@ try {
     date: new Date().toISOString(),
     rows: rows.map((r) => ({ unit: 'ops/s', ...r })),
   });
-  shared.unshare();
-} finally {
-  sharer.close();
-  writeFileSync(GNTALLOC_LIMIT_PATH, oldLimit);
-  rmSync(work, { recursive: true, force: true });
-}
+});
