@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 static inline int bench_counting(const char* name, long* n) {
@@ -16,7 +17,7 @@ static inline int bench_counting(const char* name, long* n) {
   return 1;
 }
 
-// The timing the C benches share (the JS twin is the harness's timed()): one {case, ops, seconds} JSON line per
+// The timing the C benches share (the JS twin is the harness's timed()): one {case, ops, seconds, cpu...} JSON line per
 // case. TIMED runs op in batches of 10 until `seconds` have passed, after a warm-up of at least 20 calls and a
 // quarter of `seconds` (the JS side's JIT compiles its hot paths there, not in the timed span); in count mode
 // exactly n times, untimed.
@@ -26,8 +27,25 @@ static inline double bench_now(void) {
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static inline void bench_report(const char* name, long ops, double seconds) {
-  printf("{\"case\":\"%s\",\"ops\":%ld,\"seconds\":%.6f}\n", name, ops, seconds);
+// The process's CPU time so far, user and system apart (the harness's cpuPerOp reads the difference per case).
+typedef struct {
+  double user, system;
+} bench_cpu;
+
+static inline bench_cpu bench_cpu_now(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  bench_cpu c = {ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6, ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6};
+  return c;
+}
+
+// {case, ops, seconds, cpuSeconds, cpuUser, cpuSystem}: the JS side's timed() prints the same fields.
+static inline void bench_report(const char* name, long ops, double seconds, bench_cpu cpu0) {
+  bench_cpu c = bench_cpu_now();
+  double user = c.user - cpu0.user, system = c.system - cpu0.system;
+  printf("{\"case\":\"%s\",\"ops\":%ld,\"seconds\":%.6f,\"cpuSeconds\":%.6f,\"cpuUser\":%.6f,"
+         "\"cpuSystem\":%.6f}\n",
+         name, ops, seconds, user + system, user, system);
   fflush(stdout);
 }
 
@@ -42,10 +60,11 @@ static inline void bench_report(const char* name, long ops, double seconds) {
     for (int w_ = 0; w_ < 20; w_++) op;           \
     while (bench_now() - w0_ < (seconds) / 4) op; \
     long ops_ = 0;                                \
+    bench_cpu cpu0_ = bench_cpu_now();            \
     double t0_ = bench_now(), t_;                 \
     do {                                          \
       for (int b_ = 0; b_ < 10; b_++) op;         \
       ops_ += 10;                                 \
     } while ((t_ = bench_now()) - t0_ < (seconds)); \
-    bench_report(name, ops_, t_ - t0_);           \
+    bench_report(name, ops_, t_ - t0_, cpu0_);    \
   } while (0)

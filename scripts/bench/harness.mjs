@@ -86,6 +86,27 @@ export function opsPerSecond(lines, { cpu = false } = {}) {
   return new Map(lines.map((r) => [r.case, r.ops / (cpu ? r.cpuSeconds : r.seconds)]));
 }
 
+/**
+ * { case, ops, cpuUser, cpuSystem } lines as a Map of case → { user, system }: the process's CPU time per
+ * operation in µs, user and kernel apart (lines without the fields are left out). Where a zcopy operation costs
+ * more than C's, this says on which side of the syscall boundary: user time is JS, V8 and the addon; system time
+ * is the kernel's work (and, in a Xen guest, the hypervisor's on its behalf), the same calls on both sides.
+ */
+export function cpuPerOp(lines) {
+  return new Map(
+    lines
+      .filter((r) => r.cpuUser !== undefined && r.cpuSystem !== undefined)
+      .map((r) => [r.case, { user: (r.cpuUser * 1e6) / r.ops, system: (r.cpuSystem * 1e6) / r.ops }]),
+  );
+}
+
+/** The medians of { user, system } values, field by field (undefined if none). */
+export function medianCpu(xs) {
+  const have = xs.filter(Boolean);
+  if (have.length === 0) return undefined;
+  return { user: median(have.map((x) => x.user)), system: median(have.map((x) => x.system)) };
+}
+
 /** The q-quantile (0..1) of numbers: the smallest value with at least q of them at or below it. */
 export function quantile(xs, q) {
   const s = [...xs].sort((a, b) => a - b);
@@ -119,19 +140,47 @@ export async function alternate(rounds, sides) {
  * 44, 41, 39, 28, 29 in a later 8 s of zcopy's that had made 47, 45, 51, 49, 51, 43, 42 earlier in the same boot.
  */
 export async function alternatingOps(rounds, { zcopy, c, cName = (n) => n }) {
-  const runs = await alternate(rounds, {
-    c: async () => opsPerSecond(jsonLines(c[0], c[1])),
-    zcopy: async () => opsPerSecond(jsonLines(zcopy[0], zcopy[1])),
-  });
+  const side = ([file, args]) => {
+    const lines = jsonLines(file, args);
+    return { ops: opsPerSecond(lines), cpu: cpuPerOp(lines) };
+  };
+  const runs = await alternate(rounds, { c: async () => side(c), zcopy: async () => side(zcopy) });
+  const ops = (rs) => rs.map((r) => r.ops);
   const medians = (maps) => new Map([...maps[0].keys()].map((k) => [k, median(maps.map((m) => m.get(k)))]));
   const spread = new Map(
-    [...runs.zcopy[0].keys()].map((k) => {
-      const ratios = runs.zcopy.map((z, i) => z.get(k) / runs.c[i].get(cName(k)));
+    [...runs.zcopy[0].ops.keys()].map((k) => {
+      const ratios = runs.zcopy.map((z, i) => z.ops.get(k) / runs.c[i].ops.get(cName(k)));
       return [k, [Math.min(...ratios), Math.max(...ratios)]];
     }),
   );
-  return { c: medians(runs.c), zcopy: medians(runs.zcopy), spread };
+  // Per zcopy case, both sides' CPU time per operation, user and system apart (medians of the rounds).
+  const cpu = new Map(
+    [...runs.zcopy[0].ops.keys()].map((k) => [
+      k,
+      {
+        zcopy: medianCpu(runs.zcopy.map((r) => r.cpu.get(k))),
+        c: medianCpu(runs.c.map((r) => r.cpu.get(cName(k)))),
+      },
+    ]),
+  );
+  return { c: medians(ops(runs.c)), zcopy: medians(ops(runs.zcopy)), spread, cpu };
 }
+
+/** CPU µs per operation as text: µs below 1,000, ms above. */
+function cpuTime(us) {
+  return us >= 1000 ? `${(us / 1000).toPrecision(3)} ms` : `${us.toPrecision(3)} µs`;
+}
+
+/** A { user, system } per operation (cpuPerOp) as "user + sys", e.g. "1.20 ms + 19.8 ms". */
+export function describeCpu(x) {
+  return x ? `${cpuTime(x.user)} + ${cpuTime(x.system)}` : '-';
+}
+
+/** ratioReport's extra columns for rows with `cpuSplit: { zcopy, c }` (alternatingOps' cpu). */
+export const cpuSplitColumns = [
+  { header: 'CPU/op user + sys zcopy', value: (r) => describeCpu(r.cpuSplit?.zcopy) },
+  { header: 'CPU/op user + sys C', value: (r) => describeCpu(r.cpuSplit?.c) },
+];
 
 /** ratioReport's extra column for rows with `spread` (alternatingOps): the per-round ratios' range. */
 export const spreadColumn = {
@@ -211,7 +260,7 @@ export function countMode(name) {
  * The JS twin of the C benches' TIMED(): a warm-up of at least 20 calls and a quarter of `seconds` (V8 compiles the
  * hot path there: under TCG a compile takes a good part of a second, which a 20-call warm-up left in the timed
  * span of the first cases), then batches of 10 until `seconds` have passed;
- * prints { case, ops, seconds, cpuSeconds } as one JSON line (what opsPerSecond reads). cpuSeconds is the
+ * prints { case, ops, seconds, cpuSeconds, cpuUser, cpuSystem } as one JSON line (what opsPerSecond reads). cpuSeconds is the
  * process's CPU time (user + system, every thread) over the same span: on a shared machine it moves far less than
  * the wall time.
  */
@@ -233,12 +282,13 @@ export function timed(name, op, seconds) {
     ops += 10;
     elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
   } while (elapsed < seconds);
-  console.log(JSON.stringify({ case: name, ops, seconds: elapsed, cpuSeconds: cpuSince(cpu0) }));
+  console.log(JSON.stringify({ case: name, ops, seconds: elapsed, ...cpuSince(cpu0) }));
 }
 
+// The process's CPU time since cpu0 (every thread), in seconds: in all, user and system apart.
 function cpuSince(cpu0) {
   const { user, system } = process.cpuUsage(cpu0);
-  return (user + system) / 1e6;
+  return { cpuSeconds: (user + system) / 1e6, cpuUser: user / 1e6, cpuSystem: system / 1e6 };
 }
 
 /** timed() for an async op: each call is awaited (a sync op is awaited too, so both cost the same tick). */
@@ -260,7 +310,7 @@ export async function timedAsync(name, op, seconds) {
     ops += 10;
     elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
   } while (elapsed < seconds);
-  console.log(JSON.stringify({ case: name, ops, seconds: elapsed, cpuSeconds: cpuSince(cpu0) }));
+  console.log(JSON.stringify({ case: name, ops, seconds: elapsed, ...cpuSince(cpu0) }));
 }
 
 function straceCounts(file, args, options) {

@@ -6,7 +6,7 @@
 // --check exits 1 if the README is not what the JSON files make.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { describeCalls } from './harness.mjs';
+import { describeCalls, describeCpu } from './harness.mjs';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const dir = join(root, 'docs', 'bench');
@@ -31,6 +31,9 @@ function ratio(r) {
   // The ratio of medians, and the range of the rounds' own ratios (alternatingOps).
   if (r.spread) text += ` (rounds ${r.spread[0].toFixed(2)}-${r.spread[1].toFixed(2)})`;
   if (r.cpu) text += ` (CPU time: ${r.cpu.ratio.toFixed(2)}, +${r.cpu.overheadUs.toFixed(1)} µs/op)`;
+  // CPU time per operation, user and system apart (cpuPerOp): user is JS, V8 and the addon; system the kernel's.
+  if (r.cpuSplit?.zcopy && r.cpuSplit?.c)
+    text += `; CPU/op user + sys: zcopy ${describeCpu(r.cpuSplit.zcopy)}, C ${describeCpu(r.cpuSplit.c)}`;
   if (r.ratioToNode !== undefined)
     text += `; ${r.ratioToNode.toFixed(2)}× Node's net.Socket (${num(r.node)} ns)`;
   return text;

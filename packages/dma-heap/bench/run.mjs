@@ -32,7 +32,7 @@ const zArgs = [join(here, 'heap-bench.mjs'), values.heap, seconds];
 // Both bracket rows of the zcopy side compare against the one C bracket.
 const cName = (name) => (name === 'withCpuAccess 1 MiB' ? 'sync start+end 1 MiB' : name);
 const sides = { zcopy: [process.execPath, zArgs], c: [exe, cArgs], cName };
-const { c, zcopy, spread } = await bench.alternatingOps(values.rounds, sides);
+const { c, zcopy, spread, cpu } = await bench.alternatingOps(values.rounds, sides);
 const syscalls = bench.syscallsOfCases([...zcopy.keys()], { ...sides, n: values.count });
 const meta = {
   bench: '@zcopy/dma-heap',
@@ -50,11 +50,12 @@ const rows = bench.ratioReport({
     zcopy: z,
     c: c.get(cName(name)),
     spread: spread.get(name),
+    cpuSplit: cpu.get(name),
     syscalls: syscalls[name],
   })),
   json: values.json,
   meta,
-  extra: [bench.spreadColumn, ...bench.syscallColumns],
+  extra: [bench.spreadColumn, ...bench.cpuSplitColumns, ...bench.syscallColumns],
 });
 bench.writeResults(values.out, {
   ...meta,

@@ -29,29 +29,29 @@ static double seconds;
 
 // Same shape as timed() in prime-bench.mjs: warm-up, then batches of 10 until the time is up.
 #undef TIMED  // count.h's takes (name, seconds, op); this bench times a body per case its own way
-#define TIMED(name, body)                                                    \
-  do {                                                                       \
-    long n_;                                                                 \
-    if (bench_counting(name, &n_)) {                                         \
-      for (long i_ = 0; i_ < n_; i_++) {                                     \
-        body;                                                                \
-      }                                                                      \
-      break;                                                                 \
-    }                                                                        \
-    for (int w = 0; w < 20; w++) {                                           \
-      body;                                                                  \
-    }                                                                        \
-    long ops = 0;                                                            \
-    double t0 = now(), el;                                                   \
-    do {                                                                     \
-      for (int b = 0; b < 10; b++) {                                         \
-        body;                                                                \
-      }                                                                      \
-      ops += 10;                                                             \
-      el = now() - t0;                                                       \
-    } while (el < seconds);                                                  \
-    printf("{\"case\":\"%s\",\"ops\":%ld,\"seconds\":%f}\n", name, ops, el); \
-    fflush(stdout);                                                          \
+#define TIMED(name, body)                \
+  do {                                   \
+    long n_;                             \
+    if (bench_counting(name, &n_)) {     \
+      for (long i_ = 0; i_ < n_; i_++) { \
+        body;                            \
+      }                                  \
+      break;                             \
+    }                                    \
+    for (int w = 0; w < 20; w++) {       \
+      body;                              \
+    }                                    \
+    long ops = 0;                        \
+    bench_cpu cpu0 = bench_cpu_now();    \
+    double t0 = now(), el;               \
+    do {                                 \
+      for (int b = 0; b < 10; b++) {     \
+        body;                            \
+      }                                  \
+      ops += 10;                         \
+      el = now() - t0;                   \
+    } while (el < seconds);              \
+    bench_report(name, ops, el, cpu0);   \
   } while (0)
 
 static void create_export_import_close(void) {

@@ -37,7 +37,7 @@ const exe = bench.compileC(join(here, 'prime_bench.c'), {
 const cArgs = [kmsPath, vgemPath, seconds];
 const zArgs = [join(here, 'prime-bench.mjs'), kmsPath, vgemPath, seconds];
 const sides = { zcopy: [process.execPath, zArgs], c: [exe, cArgs] };
-const { c, zcopy, spread } = await bench.alternatingOps(values.rounds, sides);
+const { c, zcopy, spread, cpu } = await bench.alternatingOps(values.rounds, sides);
 const syscalls = bench.syscallsOfCases([...zcopy.keys()], { ...sides, n: values.count });
 const meta = {
   bench: '@zcopy/drm-prime',
@@ -56,11 +56,12 @@ const rows = bench.ratioReport({
     zcopy: z,
     c: c.get(name),
     spread: spread.get(name),
+    cpuSplit: cpu.get(name),
     syscalls: syscalls[name],
   })),
   json: values.json,
   meta,
-  extra: [bench.spreadColumn, ...bench.syscallColumns],
+  extra: [bench.spreadColumn, ...bench.cpuSplitColumns, ...bench.syscallColumns],
 });
 bench.writeResults(values.out, {
   ...meta,

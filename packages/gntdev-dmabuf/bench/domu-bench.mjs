@@ -42,6 +42,7 @@ const zSide = [process.execPath, [join(here, 'dmabuf-bench.mjs'), node.path, fro
 const run = ([file, args]) => bench.jsonLines(file, args, { stdio: ['ignore', 'pipe', 'inherit'] });
 const split = (lines) => ({
   ops: Object.fromEntries(bench.opsPerSecond(lines.filter((l) => l.case))),
+  cpu: Object.fromEntries(bench.cpuPerOp(lines.filter((l) => l.case))),
   check: lines.find((l) => l.check)?.check,
 });
 const out = await bench.alternate(rounds, {
@@ -57,6 +58,13 @@ const out = await bench.alternate(rounds, {
 progress(`syscalls per operation (strace -f -c, ${count} operations minus 0)`);
 const names = Object.keys(out.zcopy[0].ops);
 const syscalls = bench.syscallsOfCases(names, { zcopy: zSide, c: cSide, n: count });
+// The C side's zero-copy with its release wait on a thread, as zcopy's (dmabuf_bench.c): C's syscalls for it.
+const THREAD = 'zero-copy [wait on a thread]';
+if (bench.haveStrace())
+  syscalls[THREAD] = {
+    zcopy: syscalls['zero-copy']?.zcopy,
+    c: bench.syscallsPerCase(THREAD, cSide[0], cSide[1], { n: count }),
+  };
 
 console.log(
   `@@bench ${JSON.stringify({

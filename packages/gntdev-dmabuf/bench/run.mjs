@@ -111,12 +111,17 @@ try {
   rmSync(straceDir, { recursive: true, force: true });
 }
 
-const copied = { 'zero-copy': 0, copy: FRAME_BYTES };
+// The third row: zcopy's zero-copy against C's with the release wait on a thread woken by an eventfd, as libuv's
+// threadpool does it (dmabuf_bench.c): the price of never blocking the caller, in C, beside zcopy's.
+const THREAD = 'zero-copy [wait on a thread]';
+const copied = { 'zero-copy': 0, copy: FRAME_BYTES, [THREAD]: 0 };
 const label = {
   'zero-copy': 'zero-copy 1080p frame: export+import+release',
   copy: 'copy 1080p frame: map+copy+unmap',
+  [THREAD]: 'zero-copy 1080p frame, against C with the release wait on a thread',
 };
-const across = (side, name) => r[side].map((round) => round.ops[name]);
+const zName = (name) => (name === THREAD ? 'zero-copy' : name);
+const across = (side, name) => r[side].map((round) => round.ops[side === 'zcopy' ? zName(name) : name]);
 const rows = Object.keys(copied).map((name) => {
   const z = across('zcopy', name);
   const c = across('c', name);
@@ -127,6 +132,11 @@ const rows = Object.keys(copied).map((name) => {
     zcopyRange: [Math.min(...z), Math.max(...z)],
     cRange: [Math.min(...c), Math.max(...c)],
     bytesCopied: copied[name],
+    // CPU time per operation, user and system apart (medians of the rounds): which side of the syscalls a gap is on.
+    cpuSplit: {
+      zcopy: bench.medianCpu(r.zcopy.map((round) => round.cpu?.[zName(name)])),
+      c: bench.medianCpu(r.c.map((round) => round.cpu?.[name])),
+    },
     syscalls: r.syscalls[name],
   };
 });
@@ -156,6 +166,7 @@ const out = bench.ratioReport({
   extra: [
     { header: 'zcopy range', value: (x) => x.zcopyRange.map(fmt).join('–') },
     { header: 'C range', value: (x) => x.cRange.map(fmt).join('–') },
+    ...bench.cpuSplitColumns,
     ...bench.syscallColumns,
   ],
 });
@@ -165,6 +176,9 @@ if (!values.json) {
   );
   console.log(
     '  copy      = map the 2025 grants + copy the frame into a vgem dumb buffer (mapped once) + unmap',
+  );
+  console.log(
+    '  [wait on a thread]: C waits for the release on a worker thread and is woken by an eventfd, as zcopy is',
   );
   const sum = (xs, k) => xs.reduce((a, x) => a + (x?.[k] ?? 0), 0);
   console.log(

@@ -107,10 +107,17 @@ describe('export from refs in a PVH backend', () => {
     for (let p = 0; p < pages; p++) frames.buffer.write(`frame 1 page ${p}\0`, p * PAGE_SIZE);
     await writeJson(xs, `${base}/frames`, { refs: Array.from(frames.refs) });
 
-    const exp = await reply<{ size: number; refs: number[]; mmap: unknown; cpuAccess: string; sync: string }>(
-      'exported',
-    );
+    const exp = await reply<{
+      size: number;
+      refs: number[];
+      mmap: unknown;
+      cpuAccess: string;
+      sync: string;
+      cloexec: boolean;
+    }>('exported');
     expect(exp.size).toBe(pages * PAGE_SIZE);
+    // Close-on-exec from the kernel itself (the addon makes no fcntl): no exported frame leaks into a child.
+    expect(exp.cloexec).toBe(true);
     // Upstream's exporter has no mmap; with the images' patch it stays so until CPU access is turned on.
     expect(exp.cpuAccess).toBe('off');
     expect(exp.mmap).toMatchObject({ name: 'KernelError', code: 'EINVAL' });

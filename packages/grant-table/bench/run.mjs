@@ -25,7 +25,7 @@ await withSharedFrame(async ({ exe, refsFile }) => {
   const cName = (name) =>
     name.startsWith('grant copy') ? 'grant copy 2,025 pages' : name.replace(' [raw binding]', '');
   const sides = { zcopy: [process.execPath, zArgs], c: [exe, cArgs], cName };
-  const { c, zcopy, spread } = await bench.alternatingOps(values.rounds, sides);
+  const { c, zcopy, spread, cpu } = await bench.alternatingOps(values.rounds, sides);
   const names = [...zcopy.keys()];
   const small = names.filter((n) => !n.includes('2,025'));
   const syscalls = {
@@ -50,12 +50,13 @@ await withSharedFrame(async ({ exe, refsFile }) => {
       zcopy: zcopy.get(name),
       c: c.get(cName(name)),
       spread: spread.get(name),
+      cpuSplit: cpu.get(name),
       syscalls: syscalls[name],
     })),
     json: values.json,
     meta,
     format: (n) => (n === undefined ? '-' : n < 100 ? n.toFixed(1) : Math.round(n).toLocaleString('en-US')),
-    extra: [bench.spreadColumn, ...bench.syscallColumns],
+    extra: [bench.spreadColumn, ...bench.cpuSplitColumns, ...bench.syscallColumns],
   });
   bench.writeResults(values.out, {
     ...meta,

@@ -72,7 +72,9 @@ await step('exported', () => {
   }
   exported.withCpuAccess('readwrite', () => {});
   imported = dev.importToRefs(exported, 0);
-  return { size: exported.size, refs: Array.from(imported.refs), mmap, cpuAccess, sync: 'ok' };
+  // O_CLOEXEC in the fd's flags (fdinfo): the kernel's, as the addon adds no fcntl of its own.
+  const cloexec = (exported.info().flags & 0o2000000) !== 0;
+  return { size: exported.size, refs: Array.from(imported.refs), mmap, cpuAccess, sync: 'ok', cloexec };
 });
 // Upstream behaviour on a display: vkms imports the export but cannot compose it (no vmap), and says why.
 await step('vkmsOff', async () => {
