@@ -87,24 +87,37 @@ export function opsPerSecond(lines, { cpu = false } = {}) {
 }
 
 /**
- * { case, ops, cpuUser, cpuSystem } lines as a Map of case → { user, system }: the process's CPU time per
- * operation in µs, user and kernel apart (lines without the fields are left out). Where a zcopy operation costs
- * more than C's, this says on which side of the syscall boundary: user time is JS, V8 and the addon; system time
- * is the kernel's work (and, in a Xen guest, the hypervisor's on its behalf), the same calls on both sides.
+ * { case, ops, cpuUser, cpuSystem, faults } lines as a Map of case → { user, system, faults }: the process's CPU
+ * time per operation in µs, user and kernel apart, and its page faults per operation (lines without the fields
+ * are left out). Where a zcopy operation costs more than C's, this says on which side of the syscall boundary:
+ * user time is JS, V8 and the addon; system time is the kernel's (in a Xen guest with the hypervisor's on its
+ * behalf), for the same syscalls on both sides plus the page faults of each process's own memory.
  */
 export function cpuPerOp(lines) {
   return new Map(
     lines
       .filter((r) => r.cpuUser !== undefined && r.cpuSystem !== undefined)
-      .map((r) => [r.case, { user: (r.cpuUser * 1e6) / r.ops, system: (r.cpuSystem * 1e6) / r.ops }]),
+      .map((r) => [
+        r.case,
+        {
+          user: (r.cpuUser * 1e6) / r.ops,
+          system: (r.cpuSystem * 1e6) / r.ops,
+          faults: r.faults === undefined ? undefined : r.faults / r.ops,
+        },
+      ]),
   );
 }
 
-/** The medians of { user, system } values, field by field (undefined if none). */
+/** The medians of { user, system, faults } values, field by field (undefined if none). */
 export function medianCpu(xs) {
   const have = xs.filter(Boolean);
   if (have.length === 0) return undefined;
-  return { user: median(have.map((x) => x.user)), system: median(have.map((x) => x.system)) };
+  const faults = have.map((x) => x.faults).filter((f) => f !== undefined);
+  return {
+    user: median(have.map((x) => x.user)),
+    system: median(have.map((x) => x.system)),
+    faults: faults.length ? median(faults) : undefined,
+  };
 }
 
 /** The q-quantile (0..1) of numbers: the smallest value with at least q of them at or below it. */
@@ -171,15 +184,17 @@ function cpuTime(us) {
   return us >= 1000 ? `${(us / 1000).toPrecision(3)} ms` : `${us.toPrecision(3)} µs`;
 }
 
-/** A { user, system } per operation (cpuPerOp) as "user + sys", e.g. "1.20 ms + 19.8 ms". */
+/** A { user, system, faults } per operation (cpuPerOp) as "user + sys, faults", e.g. "1.20 ms + 19.8 ms, 3.1 faults". */
 export function describeCpu(x) {
-  return x ? `${cpuTime(x.user)} + ${cpuTime(x.system)}` : '-';
+  if (!x) return '-';
+  const faults = x.faults === undefined ? '' : `, ${Number(x.faults.toPrecision(2))} faults`;
+  return `${cpuTime(x.user)} + ${cpuTime(x.system)}${faults}`;
 }
 
 /** ratioReport's extra columns for rows with `cpuSplit: { zcopy, c }` (alternatingOps' cpu). */
 export const cpuSplitColumns = [
-  { header: 'CPU/op user + sys zcopy', value: (r) => describeCpu(r.cpuSplit?.zcopy) },
-  { header: 'CPU/op user + sys C', value: (r) => describeCpu(r.cpuSplit?.c) },
+  { header: 'CPU/op user + sys, faults zcopy', value: (r) => describeCpu(r.cpuSplit?.zcopy) },
+  { header: 'CPU/op user + sys, faults C', value: (r) => describeCpu(r.cpuSplit?.c) },
 ];
 
 /** ratioReport's extra column for rows with `spread` (alternatingOps): the per-round ratios' range. */
@@ -260,7 +275,7 @@ export function countMode(name) {
  * The JS twin of the C benches' TIMED(): a warm-up of at least 20 calls and a quarter of `seconds` (V8 compiles the
  * hot path there: under TCG a compile takes a good part of a second, which a 20-call warm-up left in the timed
  * span of the first cases), then batches of 10 until `seconds` have passed;
- * prints { case, ops, seconds, cpuSeconds, cpuUser, cpuSystem } as one JSON line (what opsPerSecond reads). cpuSeconds is the
+ * prints { case, ops, seconds, cpuSeconds, cpuUser, cpuSystem, faults } as one JSON line (what opsPerSecond reads). cpuSeconds is the
  * process's CPU time (user + system, every thread) over the same span: on a shared machine it moves far less than
  * the wall time.
  */
@@ -274,7 +289,7 @@ export function timed(name, op, seconds) {
   for (let i = 0; i < 20; i++) op();
   while (Number(process.hrtime.bigint() - w0) / 1e9 < seconds / 4) op();
   let ops = 0;
-  const cpu0 = process.cpuUsage();
+  const cpu0 = process.resourceUsage();
   const t0 = process.hrtime.bigint();
   let elapsed;
   do {
@@ -285,10 +300,14 @@ export function timed(name, op, seconds) {
   console.log(JSON.stringify({ case: name, ops, seconds: elapsed, ...cpuSince(cpu0) }));
 }
 
-// The process's CPU time since cpu0 (every thread), in seconds: in all, user and system apart.
-function cpuSince(cpu0) {
-  const { user, system } = process.cpuUsage(cpu0);
-  return { cpuSeconds: (user + system) / 1e6, cpuUser: user / 1e6, cpuSystem: system / 1e6 };
+// The process's CPU time since ru0 (every thread; process.resourceUsage(), getrusage), in seconds: in all, user
+// and system apart; and its page faults (minor and major) over the same span.
+function cpuSince(ru0) {
+  const ru = process.resourceUsage();
+  const user = (ru.userCPUTime - ru0.userCPUTime) / 1e6;
+  const system = (ru.systemCPUTime - ru0.systemCPUTime) / 1e6;
+  const faults = ru.minorPageFault + ru.majorPageFault - ru0.minorPageFault - ru0.majorPageFault;
+  return { cpuSeconds: user + system, cpuUser: user, cpuSystem: system, faults };
 }
 
 /** timed() for an async op: each call is awaited (a sync op is awaited too, so both cost the same tick). */
@@ -302,7 +321,7 @@ export async function timedAsync(name, op, seconds) {
   for (let i = 0; i < 20; i++) await op();
   while (Number(process.hrtime.bigint() - w0) / 1e9 < seconds / 4) await op();
   let ops = 0;
-  const cpu0 = process.cpuUsage();
+  const cpu0 = process.resourceUsage();
   const t0 = process.hrtime.bigint();
   let elapsed;
   do {
