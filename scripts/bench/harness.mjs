@@ -144,6 +144,17 @@ export async function alternate(rounds, sides) {
 }
 
 /**
+ * The suffix of a case run with every thread of the zcopy process on one CPU (alternatingOps' oneCpu): in a
+ * guest with two vCPUs, V8's own threads (its compiler and GC helpers) run beside the JS thread, and every munmap
+ * or mprotect of the process then needs a TLB shootdown on the other vCPU, which under TCG costs far more than
+ * on hardware; the C side is one thread. Pinned, the process pays only its own work.
+ */
+export const ONE_CPU = ' [zcopy on one CPU]';
+
+/** A case's name without the ONE_CPU suffix. */
+export const baseCase = (name) => (name.endsWith(ONE_CPU) ? name.slice(0, -ONE_CPU.length) : name);
+
+/**
  * Both sides' ops/s by case from `rounds` runs of each bench program, alternating (alternate(): C then zcopy,
  * zcopy then C, ...). `zcopy` and `c` are [file, args]; `cName` maps a zcopy case to its C case. Returns
  * { c, zcopy }: case -> median ops/s of the rounds, and `spread`: zcopy case -> [lowest, highest] ratio of a
@@ -152,12 +163,24 @@ export async function alternate(rounds, sides) {
  * (2026-12-01) map+unmap of 2,025 refs made 51, 51, 55, 51, 47, 48, 49 ops per second of C's 8 s loop and 43, 31,
  * 44, 41, 39, 28, 29 in a later 8 s of zcopy's that had made 47, 45, 51, 49, 51, 43, 42 earlier in the same boot.
  */
-export async function alternatingOps(rounds, { zcopy, c, cName = (n) => n }) {
+export async function alternatingOps(rounds, { zcopy, c, cName: cNameOf = (n) => n, oneCpu }) {
+  const cName = (k) => cNameOf(baseCase(k));
   const side = ([file, args]) => {
     const lines = jsonLines(file, args);
     return { ops: opsPerSecond(lines), cpu: cpuPerOp(lines) };
   };
-  const runs = await alternate(rounds, { c: async () => side(c), zcopy: async () => side(zcopy) });
+  // With oneCpu (a filter of case names), the zcopy program also runs under `taskset -c 0`, all its threads on
+  // one CPU, and the cases it keeps come back as "<case> [zcopy on one CPU]" against the same C case.
+  const pinned = oneCpu ? ['taskset', ['-c', '0', zcopy[0], ...zcopy[1]]] : undefined;
+  const zSide = () => {
+    const z = side(zcopy);
+    if (!pinned) return z;
+    const p = side(pinned);
+    for (const [k, v] of p.ops) if (oneCpu(k)) z.ops.set(`${k}${ONE_CPU}`, v);
+    for (const [k, v] of p.cpu) if (oneCpu(k)) z.cpu.set(`${k}${ONE_CPU}`, v);
+    return z;
+  };
+  const runs = await alternate(rounds, { c: async () => side(c), zcopy: async () => zSide() });
   const ops = (rs) => rs.map((r) => r.ops);
   const medians = (maps) => new Map([...maps[0].keys()].map((k) => [k, median(maps.map((m) => m.get(k)))]));
   const spread = new Map(

@@ -22,16 +22,21 @@ await withSharedFrame(async ({ exe, refsFile }) => {
   const zArgs = [join(here, 'gnttab-bench.mjs'), 0, refsFile, seconds];
   // The three zcopy grant copies (plain, prepared, async) each against the one C copy; a [raw binding] row (the
   // same native calls with no safe API around them: the floor of calling the addon) against its C case.
-  const cName = (name) =>
-    name.startsWith('grant copy') ? 'grant copy 2,025 pages' : name.replace(' [raw binding]', '');
+  const cName = (name) => {
+    const base = bench.baseCase(name);
+    return base.startsWith('grant copy') ? 'grant copy 2,025 pages' : base.replace(' [raw binding]', '');
+  };
   const sides = { zcopy: [process.execPath, zArgs], c: [exe, cArgs], cName };
-  const { c, zcopy, spread, cpu } = await bench.alternatingOps(values.rounds, sides);
+  // The frame-sized cases also with the zcopy process on one CPU (bench.ONE_CPU): dom0 has two vCPUs.
+  const oneCpu = (name) => /^(map\+unmap 2,025 refs|grant copy 2,025 pages \((sync|async)\))$/.test(name);
+  const { c, zcopy, spread, cpu } = await bench.alternatingOps(values.rounds, { ...sides, oneCpu });
   const names = [...zcopy.keys()];
-  const small = names.filter((n) => !n.includes('2,025'));
+  const counted = names.filter((n) => n === bench.baseCase(n));
+  const small = counted.filter((n) => !n.includes('2,025'));
   const syscalls = {
     ...bench.syscallsOfCases(small, { ...sides, n: values.count }),
     ...bench.syscallsOfCases(
-      names.filter((n) => !small.includes(n)),
+      counted.filter((n) => !small.includes(n)),
       { ...sides, n: Math.max(1, Math.round(values.count / 4)) },
     ),
   };
