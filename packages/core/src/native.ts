@@ -5,7 +5,10 @@ import { loadBinding } from './load-binding.js';
 
 export interface BlockingHandle<T> {
   promise: Promise<T>;
+  /** Asks the call to stop; a method (it reads `id` from its `this`): call it as handle.cancel(). */
   cancel(): void;
+  /** The call's cancel token in the addon's registry (blocking.h). */
+  id: number;
 }
 
 export interface CoreBinding {
