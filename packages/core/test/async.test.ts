@@ -13,6 +13,7 @@ import {
   waitReadable,
   waitWritable,
 } from '../src/index.js';
+import { native } from '../src/internal.js';
 
 describe('waitFd (uv_poll)', () => {
   it('resolves when the fd becomes readable, without blocking the loop', async () => {
@@ -101,6 +102,32 @@ describe('waitFdBlocking (threadpool)', () => {
     setTimeout(() => e.write(1), 30);
     const revents = await waitFdBlocking(e, PollFlags.IN, { timeoutMs: 5000 });
     expect(revents & PollFlags.IN).toBeTruthy();
+  });
+
+  it('a call’s cancel stops that call only, and is one function shared by every call (no function per call)', async () => {
+    using e = EventFd.create();
+    const a = native.pollBlocking(e.fd, PollFlags.IN, -1);
+    const b = native.pollBlocking(e.fd, PollFlags.IN, 10_000);
+    expect(a.cancel).toBe(b.cancel);
+    expect(a.id).not.toBe(b.id);
+    a.cancel();
+    await expect(a.promise).rejects.toMatchObject({ name: 'KernelError', code: 'ECANCELED' });
+    e.write(1);
+    await expect(b.promise).resolves.toBe(PollFlags.IN);
+    // Settled calls are off the registry: a late cancel, or one called without its handle, does nothing.
+    a.cancel();
+    b.cancel();
+    const detached = b.cancel;
+    expect(() => detached()).not.toThrow();
+    // The threadpool has 4 threads: 8 cancelled polls that never ended would leave none for this one.
+    e.read(); // not readable again
+    const many = Array.from({ length: 8 }, () => native.pollBlocking(e.fd, PollFlags.IN, -1));
+    for (const h of many) h.cancel();
+    const settled = await Promise.allSettled(many.map((h) => h.promise));
+    expect(settled.map((r) => (r.status === 'rejected' ? (r.reason as KernelError).code : r.value))).toEqual(
+      Array(8).fill('ECANCELED'),
+    );
+    await expect(waitFdBlocking(e, PollFlags.OUT, { timeoutMs: 5000 })).resolves.toBe(PollFlags.OUT);
   });
 
   it('works on a regular file, which epoll refuses', async () => {
