@@ -41,12 +41,18 @@ static uint8_t* dst;
 static int wait_ok;
 
 /* zero-copy: the frame's pages become a dma-buf that vgem imports; nothing is copied. */
-static void zero_copy(void) {
+/* Export, PRIME import into vgem, GEM close, dma-buf close: returns the fd number the kernel keys the wait by. */
+static uint32_t export_import_close(void) {
   uint32_t fd, handle;
   if (xengnttab_dmabuf_exp_from_refs(xgt, domid, 0, n, refs, &fd)) die("exp_from_refs");
   if (drmPrimeFDToHandle(vgem, (int)fd, &handle)) die("drmPrimeFDToHandle");
   if (drmCloseBufferHandle(vgem, handle)) die("drmCloseBufferHandle");
   close((int)fd);
+  return fd;
+}
+
+static void zero_copy(void) {
+  uint32_t fd = export_import_close();
   /* libxengnttab returns 0 for ENOENT too (already released: no error, says the kernel's header). */
   if (xengnttab_dmabuf_exp_wait_released(xgt, fd, 10000)) die("exp_wait_released");
   wait_ok++;
@@ -78,11 +84,7 @@ static void* waiter(void* arg) {
 }
 
 static void zero_copy_thread_wait(void) {
-  uint32_t fd, handle;
-  if (xengnttab_dmabuf_exp_from_refs(xgt, domid, 0, n, refs, &fd)) die("exp_from_refs");
-  if (drmPrimeFDToHandle(vgem, (int)fd, &handle)) die("drmPrimeFDToHandle");
-  if (drmCloseBufferHandle(vgem, handle)) die("drmCloseBufferHandle");
-  close((int)fd);
+  uint32_t fd = export_import_close();
   pthread_mutex_lock(&job_lock);
   job_fd = (int)fd;
   pthread_cond_signal(&job_ready);
