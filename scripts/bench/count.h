@@ -29,26 +29,30 @@ static inline double bench_now(void) {
 
 // The process's CPU time so far, user and system apart, and its page faults (the harness's cpuPerOp reads the
 // difference per case).
+// `caller`: the CPU time of the calling thread (the loop's), as the harness's cpuCaller reads the JS thread's.
 typedef struct {
-  double user, system;
+  double user, system, caller;
   long faults;
 } bench_cpu;
 
 static inline bench_cpu bench_cpu_now(void) {
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   bench_cpu c = {ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6, ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6,
-                 ru.ru_minflt + ru.ru_majflt};
+                 ts.tv_sec + ts.tv_nsec / 1e9, ru.ru_minflt + ru.ru_majflt};
   return c;
 }
 
-// {case, ops, seconds, cpuSeconds, cpuUser, cpuSystem, faults}: the JS side's timed() prints the same fields.
+// {case, ops, seconds, cpuSeconds, cpuUser, cpuSystem, faults, cpuCaller}: the JS side's timed() prints the same
+// fields.
 static inline void bench_report(const char* name, long ops, double seconds, bench_cpu cpu0) {
   bench_cpu c = bench_cpu_now();
   double user = c.user - cpu0.user, system = c.system - cpu0.system;
   printf("{\"case\":\"%s\",\"ops\":%ld,\"seconds\":%.6f,\"cpuSeconds\":%.6f,\"cpuUser\":%.6f,"
-         "\"cpuSystem\":%.6f,\"faults\":%ld}\n",
-         name, ops, seconds, user + system, user, system, c.faults - cpu0.faults);
+         "\"cpuSystem\":%.6f,\"faults\":%ld,\"cpuCaller\":%.6f}\n",
+         name, ops, seconds, user + system, user, system, c.faults - cpu0.faults, c.caller - cpu0.caller);
   fflush(stdout);
 }
 

@@ -103,20 +103,25 @@ export function cpuPerOp(lines) {
           user: (r.cpuUser * 1e6) / r.ops,
           system: (r.cpuSystem * 1e6) / r.ops,
           faults: r.faults === undefined ? undefined : r.faults / r.ops,
+          caller: r.cpuCaller === undefined ? undefined : (r.cpuCaller * 1e6) / r.ops,
         },
       ]),
   );
 }
 
-/** The medians of { user, system, faults } values, field by field (undefined if none). */
+/** The medians of { user, system, faults, caller } values, field by field (undefined if none). */
 export function medianCpu(xs) {
   const have = xs.filter(Boolean);
   if (have.length === 0) return undefined;
-  const faults = have.map((x) => x.faults).filter((f) => f !== undefined);
+  const field = (k) => {
+    const v = have.map((x) => x[k]).filter((f) => f !== undefined);
+    return v.length ? median(v) : undefined;
+  };
   return {
     user: median(have.map((x) => x.user)),
     system: median(have.map((x) => x.system)),
-    faults: faults.length ? median(faults) : undefined,
+    faults: field('faults'),
+    caller: field('caller'),
   };
 }
 
@@ -162,8 +167,10 @@ export const baseCase = (name) => (name.endsWith(ONE_CPU) ? name.slice(0, -ONE_C
  * guest over that minute (TCG's code cache, Xen's timer, the host) then fell on one side only. In one Xen dom0
  * (2026-12-01) map+unmap of 2,025 refs made 51, 51, 55, 51, 47, 48, 49 ops per second of C's 8 s loop and 43, 31,
  * 44, 41, 39, 28, 29 in a later 8 s of zcopy's that had made 47, 45, 51, 49, 51, 43, 42 earlier in the same boot.
+ * `also` ({ row: zcopy case }) adds rows that set a zcopy case against a second C case (cName(row)), e.g. an
+ * async call against C making the same call on a thread (on_thread.h): the same zcopy runs, a second partner.
  */
-export async function alternatingOps(rounds, { zcopy, c, cName: cNameOf = (n) => n, oneCpu }) {
+export async function alternatingOps(rounds, { zcopy, c, cName: cNameOf = (n) => n, oneCpu, also = {} }) {
   const cName = (k) => cNameOf(baseCase(k));
   const side = ([file, args]) => {
     const lines = jsonLines(file, args);
@@ -174,6 +181,10 @@ export async function alternatingOps(rounds, { zcopy, c, cName: cNameOf = (n) =>
   const pinned = oneCpu ? ['taskset', ['-c', '0', zcopy[0], ...zcopy[1]]] : undefined;
   const zSide = () => {
     const z = side(zcopy);
+    for (const [row, k] of Object.entries(also)) {
+      z.ops.set(row, z.ops.get(k));
+      z.cpu.set(row, z.cpu.get(k));
+    }
     if (!pinned) return z;
     const p = side(pinned);
     for (const [k, v] of p.ops) if (oneCpu(k)) z.ops.set(`${k}${ONE_CPU}`, v);
@@ -207,11 +218,16 @@ function cpuTime(us) {
   return us >= 1000 ? `${(us / 1000).toPrecision(3)} ms` : `${us.toPrecision(3)} µs`;
 }
 
-/** A { user, system, faults } per operation (cpuPerOp) as "user + sys, faults", e.g. "1.20 ms + 19.8 ms, 3.1 faults". */
+/**
+ * A { user, system, faults, caller } per operation (cpuPerOp) as "user + sys, faults, caller", e.g. "1.20 ms +
+ * 19.8 ms, 3.1 faults, caller 20.5 ms": caller is the CPU time of the thread that ran the loop, the rest that of
+ * the process's other threads (V8's, libuv's, a C bench's worker).
+ */
 export function describeCpu(x) {
   if (!x) return '-';
   const faults = x.faults === undefined ? '' : `, ${Number(x.faults.toPrecision(2))} faults`;
-  return `${cpuTime(x.user)} + ${cpuTime(x.system)}${faults}`;
+  const caller = x.caller === undefined ? '' : `, caller ${cpuTime(x.caller)}`;
+  return `${cpuTime(x.user)} + ${cpuTime(x.system)}${faults}${caller}`;
 }
 
 /** ratioReport's extra columns for rows with `cpuSplit: { zcopy, c }` (alternatingOps' cpu). */
@@ -313,6 +329,7 @@ export function timed(name, op, seconds) {
   while (Number(process.hrtime.bigint() - w0) / 1e9 < seconds / 4) op();
   let ops = 0;
   const cpu0 = process.resourceUsage();
+  const caller0 = callerCpu();
   const t0 = process.hrtime.bigint();
   let elapsed;
   do {
@@ -320,17 +337,33 @@ export function timed(name, op, seconds) {
     ops += 10;
     elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
   } while (elapsed < seconds);
-  console.log(JSON.stringify({ case: name, ops, seconds: elapsed, ...cpuSince(cpu0) }));
+  console.log(JSON.stringify({ case: name, ops, seconds: elapsed, ...cpuSince(cpu0, caller0) }));
 }
 
 // The process's CPU time since ru0 (every thread; process.resourceUsage(), getrusage), in seconds: in all, user
-// and system apart; and its page faults (minor and major) over the same span.
-function cpuSince(ru0) {
+// and system apart; its page faults (minor and major) over the same span; and `cpuCaller`, the CPU time of the
+// thread that ran the loop (the JS thread; C's count.h reads its main thread's the same way), which tells the JS
+// thread's own work from that of V8's, libuv's and the kernel's threads. Inside a Xen guest both include time
+// stolen by the hypervisor while the thread ran (the guest kernels account no steal: PARAVIRT_TIME_ACCOUNTING
+// is off), as C's figures do.
+function cpuSince(ru0, caller0) {
   const ru = process.resourceUsage();
+  const caller = callerCpu();
   const user = (ru.userCPUTime - ru0.userCPUTime) / 1e6;
   const system = (ru.systemCPUTime - ru0.systemCPUTime) / 1e6;
   const faults = ru.minorPageFault + ru.majorPageFault - ru0.minorPageFault - ru0.majorPageFault;
-  return { cpuSeconds: user + system, cpuUser: user, cpuSystem: system, faults };
+  const out = { cpuSeconds: user + system, cpuUser: user, cpuSystem: system, faults };
+  if (caller !== undefined && caller0 !== undefined) out.cpuCaller = caller - caller0;
+  return out;
+}
+
+/** This thread's CPU time in seconds (the scheduler's runtime, /proc/thread-self/schedstat), or undefined. */
+function callerCpu() {
+  try {
+    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e9;
+  } catch {
+    return undefined;
+  }
 }
 
 /** timed() for an async op: each call is awaited (a sync op is awaited too, so both cost the same tick). */
@@ -345,6 +378,7 @@ export async function timedAsync(name, op, seconds) {
   while (Number(process.hrtime.bigint() - w0) / 1e9 < seconds / 4) await op();
   let ops = 0;
   const cpu0 = process.resourceUsage();
+  const caller0 = callerCpu();
   const t0 = process.hrtime.bigint();
   let elapsed;
   do {
@@ -352,7 +386,7 @@ export async function timedAsync(name, op, seconds) {
     ops += 10;
     elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
   } while (elapsed < seconds);
-  console.log(JSON.stringify({ case: name, ops, seconds: elapsed, ...cpuSince(cpu0) }));
+  console.log(JSON.stringify({ case: name, ops, seconds: elapsed, ...cpuSince(cpu0, caller0) }));
 }
 
 function straceCounts(file, args, options) {
@@ -454,9 +488,10 @@ export function describeCalls(s) {
 
 /**
  * Syscalls per op of every case, both sides (strace -f -c in count mode; {} without strace): `zcopy` and `c` are
- * [file, args] of the two bench programs; `cName` maps a zcopy case to the C case it is measured against.
+ * [file, args] of the two bench programs; `cName` maps a zcopy case to the C case it is measured against, and
+ * `also` an alternatingOps row to the zcopy case it repeats.
  */
-export function syscallsOfCases(names, { zcopy, c, cName = (n) => n, n = 200 }) {
+export function syscallsOfCases(names, { zcopy, c, cName = (n) => n, also = {}, n = 200 }) {
   if (!haveStrace()) {
     console.error('bench: no strace here: syscall counts left out');
     return {};
@@ -465,7 +500,7 @@ export function syscallsOfCases(names, { zcopy, c, cName = (n) => n, n = 200 }) 
     names.map((name) => [
       name,
       {
-        zcopy: syscallsPerCase(name, zcopy[0], zcopy[1], { n }),
+        zcopy: syscallsPerCase(also[name] ?? name, zcopy[0], zcopy[1], { n }),
         c: syscallsPerCase(cName(name), c[0], c[1], { n }),
       },
     ]),

@@ -9,13 +9,10 @@
  * Prints one JSON line per case ({"case": ..., "ops": N, "seconds": S}; count mode: count.h), then
  * {"check": {"waitOk": n, "page7": v}}: release waits that returned 0, and what the copy moved. */
 #include <fcntl.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +21,7 @@
 #include <xf86drmMode.h>
 
 #include "count.h"
+#include "on_thread.h"
 
 #define MAX_REFS 8192
 
@@ -58,42 +56,16 @@ static void zero_copy(void) {
   wait_ok++;
 }
 
-/* The release wait as zcopy makes it, in C: the EXP_WAIT_RELEASED ioctl on a thread that waits for work (libuv's
- * threadpool), the caller blocked in poll() on an eventfd the thread writes when done (libuv's async handle). What
- * zcopy pays over zero_copy() for never blocking its caller, measured without any JS. */
-static pthread_mutex_t job_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t job_ready = PTHREAD_COND_INITIALIZER;
-static int job_fd = -1, job_result, done_fd;
-
-static void* waiter(void* arg) {
-  (void)arg;
-  for (;;) {
-    pthread_mutex_lock(&job_lock);
-    while (job_fd < 0) pthread_cond_wait(&job_ready, &job_lock);
-    int fd = job_fd;
-    pthread_mutex_unlock(&job_lock);
-    int r = xengnttab_dmabuf_exp_wait_released(xgt, (uint32_t)fd, 10000);
-    pthread_mutex_lock(&job_lock);
-    job_result = r;
-    job_fd = -1;
-    pthread_mutex_unlock(&job_lock);
-    uint64_t one = 1;
-    if (write(done_fd, &one, sizeof one) != sizeof one) die("eventfd write");
-  }
-  return NULL;
+/* The release wait as zcopy makes it, in C: the EXP_WAIT_RELEASED ioctl on a worker thread, the caller woken by an
+ * eventfd (on_thread.h: libuv's threadpool and async handle). What zcopy pays over zero_copy() for never blocking
+ * its caller, measured without any JS. */
+static void wait_released(void* fd) {
+  if (xengnttab_dmabuf_exp_wait_released(xgt, *(uint32_t*)fd, 10000)) die("exp_wait_released (thread)");
 }
 
 static void zero_copy_thread_wait(void) {
   uint32_t fd = export_import_close();
-  pthread_mutex_lock(&job_lock);
-  job_fd = (int)fd;
-  pthread_cond_signal(&job_ready);
-  pthread_mutex_unlock(&job_lock);
-  struct pollfd p = {.fd = done_fd, .events = POLLIN};
-  if (poll(&p, 1, -1) != 1) die("poll");
-  uint64_t v;
-  if (read(done_fd, &v, sizeof v) != sizeof v) die("eventfd read");
-  if (job_result) die("exp_wait_released (thread)");
+  on_thread(wait_released, &fd);
   wait_ok++;
 }
 
@@ -134,10 +106,7 @@ int main(int argc, char** argv) {
   dst = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vgem, (off_t)offset);
   if (dst == MAP_FAILED) die("mmap dumb");
 
-  done_fd = eventfd(0, EFD_CLOEXEC);
-  if (done_fd < 0) die("eventfd");
-  pthread_t t;
-  if (pthread_create(&t, NULL, waiter, NULL)) die("pthread_create");
+  on_thread_start();
 
   TIMED("zero-copy", seconds, zero_copy());
   TIMED("zero-copy [wait on a thread]", seconds, zero_copy_thread_wait());

@@ -22,11 +22,17 @@ await withSharedFrame(async ({ exe, refsFile }) => {
   const zArgs = [join(here, 'gnttab-bench.mjs'), 0, refsFile, seconds];
   // The three zcopy grant copies (plain, prepared, async) each against the one C copy; a [raw binding] row (the
   // same native calls with no safe API around them: the floor of calling the addon) against its C case.
+  // One more row: the async copy against C making the copy on a worker thread that wakes the caller by an eventfd,
+  // as libuv's threadpool does (gnttab-bench.c, on_thread.h): what never blocking the caller costs in C itself.
+  const ASYNC = 'grant copy 2,025 pages (async)';
+  const THREAD = `${ASYNC}, against C on a thread`;
+  const also = { [THREAD]: ASYNC };
   const cName = (name) => {
     const base = bench.baseCase(name);
+    if (base === THREAD) return 'grant copy 2,025 pages [copy on a thread]';
     return base.startsWith('grant copy') ? 'grant copy 2,025 pages' : base.replace(' [raw binding]', '');
   };
-  const sides = { zcopy: [process.execPath, zArgs], c: [exe, cArgs], cName };
+  const sides = { zcopy: [process.execPath, zArgs], c: [exe, cArgs], cName, also };
   // The frame-sized cases also with the zcopy process on one CPU (bench.ONE_CPU): dom0 has two vCPUs.
   const oneCpu = (name) => /^(map\+unmap 2,025 refs|grant copy 2,025 pages \((sync|async)\))$/.test(name);
   const { c, zcopy, spread, cpu } = await bench.alternatingOps(values.rounds, { ...sides, oneCpu });
