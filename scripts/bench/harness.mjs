@@ -156,6 +156,9 @@ export async function alternate(rounds, sides) {
  */
 export const ONE_CPU = ' [zcopy on one CPU]';
 
+/** The suffix of a C case run with its threads on one CPU (alternatingOps' cOneCpu). */
+export const C_ONE_CPU = ' [C on one CPU]';
+
 /** A case's name without the ONE_CPU suffix. */
 export const baseCase = (name) => (name.endsWith(ONE_CPU) ? name.slice(0, -ONE_CPU.length) : name);
 
@@ -169,8 +172,13 @@ export const baseCase = (name) => (name.endsWith(ONE_CPU) ? name.slice(0, -ONE_C
  * 44, 41, 39, 28, 29 in a later 8 s of zcopy's that had made 47, 45, 51, 49, 51, 43, 42 earlier in the same boot.
  * `also` ({ row: zcopy case }) adds rows that set a zcopy case against a second C case (cName(row)), e.g. an
  * async call against C making the same call on a thread (on_thread.h): the same zcopy runs, a second partner.
+ * `cOneCpu` (a filter of C case names) runs the C program under `taskset -c 0` too, its kept cases named
+ * "<case> [C on one CPU]" (for a C program with threads: C_ONE_CPU).
  */
-export async function alternatingOps(rounds, { zcopy, c, cName: cNameOf = (n) => n, oneCpu, also = {} }) {
+export async function alternatingOps(
+  rounds,
+  { zcopy, c, cName: cNameOf = (n) => n, oneCpu, cOneCpu, also = {} },
+) {
   const cName = (k) => cNameOf(baseCase(k));
   const side = ([file, args]) => {
     const lines = jsonLines(file, args);
@@ -178,20 +186,25 @@ export async function alternatingOps(rounds, { zcopy, c, cName: cNameOf = (n) =>
   };
   // With oneCpu (a filter of case names), the zcopy program also runs under `taskset -c 0`, all its threads on
   // one CPU, and the cases it keeps come back as "<case> [zcopy on one CPU]" against the same C case.
-  const pinned = oneCpu ? ['taskset', ['-c', '0', zcopy[0], ...zcopy[1]]] : undefined;
+  const onCpu0 = ([file, args]) => ['taskset', ['-c', '0', file, ...args]];
+  const withPinned = ([file, args], keep, suffix) => {
+    const r = side([file, args]);
+    if (!keep) return r;
+    const p = side(onCpu0([file, args]));
+    for (const [k, v] of p.ops) if (keep(k)) r.ops.set(`${k}${suffix}`, v);
+    for (const [k, v] of p.cpu) if (keep(k)) r.cpu.set(`${k}${suffix}`, v);
+    return r;
+  };
   const zSide = () => {
-    const z = side(zcopy);
+    const z = withPinned(zcopy, oneCpu, ONE_CPU);
     for (const [row, k] of Object.entries(also)) {
       z.ops.set(row, z.ops.get(k));
       z.cpu.set(row, z.cpu.get(k));
     }
-    if (!pinned) return z;
-    const p = side(pinned);
-    for (const [k, v] of p.ops) if (oneCpu(k)) z.ops.set(`${k}${ONE_CPU}`, v);
-    for (const [k, v] of p.cpu) if (oneCpu(k)) z.cpu.set(`${k}${ONE_CPU}`, v);
     return z;
   };
-  const runs = await alternate(rounds, { c: async () => side(c), zcopy: async () => zSide() });
+  const cSide = () => withPinned(c, cOneCpu, C_ONE_CPU);
+  const runs = await alternate(rounds, { c: async () => cSide(), zcopy: async () => zSide() });
   const ops = (rs) => rs.map((r) => r.ops);
   const medians = (maps) => new Map([...maps[0].keys()].map((k) => [k, median(maps.map((m) => m.get(k)))]));
   const spread = new Map(
@@ -357,10 +370,19 @@ function cpuSince(ru0, caller0) {
   return out;
 }
 
-/** This thread's CPU time in seconds (the scheduler's runtime, /proc/thread-self/schedstat), or undefined. */
+/**
+ * This thread's CPU time in seconds, or undefined: the scheduler's runtime in ns (/proc/thread-self/schedstat,
+ * where the kernel has CONFIG_SCHED_INFO), else utime + stime in clock ticks (/proc/thread-self/stat, 10 ms each:
+ * the guest kernels have no schedstat; over a case of a second or more that is a fraction of a percent).
+ */
 function callerCpu() {
   try {
     return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e9;
+  } catch {}
+  try {
+    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // fields 14 and 15, in USER_HZ (100 on Linux)
   } catch {
     return undefined;
   }

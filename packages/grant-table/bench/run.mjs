@@ -24,20 +24,26 @@ await withSharedFrame(async ({ exe, refsFile }) => {
   // same native calls with no safe API around them: the floor of calling the addon) against its C case.
   // One more row: the async copy against C making the copy on a worker thread that wakes the caller by an eventfd,
   // as libuv's threadpool does (gnttab-bench.c, on_thread.h): what never blocking the caller costs in C itself.
+  // And both pinned to one CPU (zcopy's [zcopy on one CPU] run against C's run under taskset): whether the
+  // hand-off costs the same when no second vCPU has to be woken.
   const ASYNC = 'grant copy 2,025 pages (async)';
+  const C_THREAD = 'grant copy 2,025 pages [copy on a thread]';
   const THREAD = `${ASYNC}, against C on a thread`;
-  const also = { [THREAD]: ASYNC };
+  const THREAD_ONE_CPU = `${THREAD} [both on one CPU]`;
+  const also = { [THREAD]: ASYNC, [THREAD_ONE_CPU]: `${ASYNC}${bench.ONE_CPU}` };
+  const cOneCpu = (name) => name === C_THREAD;
   const cName = (name) => {
     const base = bench.baseCase(name);
-    if (base === THREAD) return 'grant copy 2,025 pages [copy on a thread]';
+    if (base === THREAD) return C_THREAD;
+    if (base === THREAD_ONE_CPU) return `${C_THREAD}${bench.C_ONE_CPU}`;
     return base.startsWith('grant copy') ? 'grant copy 2,025 pages' : base.replace(' [raw binding]', '');
   };
-  const sides = { zcopy: [process.execPath, zArgs], c: [exe, cArgs], cName, also };
+  const sides = { zcopy: [process.execPath, zArgs], c: [exe, cArgs], cName, also, cOneCpu };
   // The frame-sized cases also with the zcopy process on one CPU (bench.ONE_CPU): dom0 has two vCPUs.
   const oneCpu = (name) => /^(map\+unmap 2,025 refs|grant copy 2,025 pages \((sync|async)\))$/.test(name);
   const { c, zcopy, spread, cpu } = await bench.alternatingOps(values.rounds, { ...sides, oneCpu });
   const names = [...zcopy.keys()];
-  const counted = names.filter((n) => n === bench.baseCase(n));
+  const counted = names.filter((n) => n === bench.baseCase(n) && n !== THREAD_ONE_CPU);
   const small = counted.filter((n) => !n.includes('2,025'));
   const syscalls = {
     ...bench.syscallsOfCases(small, { ...sides, n: values.count }),
