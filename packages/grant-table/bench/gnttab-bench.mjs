@@ -86,6 +86,13 @@ timed(
   counted(() => plan.run()),
 );
 check('plan');
+// The plan on the threadpool: a threadpool round trip around one ioctl, with no packing in it.
+await timedAsync(
+  'grant copy 2,025 pages (plan, async)',
+  counted(() => plan.runAsync()),
+  seconds,
+);
+check('plan, async');
 await timedAsync(
   'grant copy 2,025 pages (async)',
   counted(() => mapper.copyAsync(segments)),

@@ -30,20 +30,27 @@ await withSharedFrame(async ({ exe, refsFile }) => {
   const C_THREAD = 'grant copy 2,025 pages [copy on a thread]';
   const THREAD = `${ASYNC}, against C on a thread`;
   const THREAD_ONE_CPU = `${THREAD} [both on one CPU]`;
-  const also = { [THREAD]: ASYNC, [THREAD_ONE_CPU]: `${ASYNC}${bench.ONE_CPU}` };
+  const PLAN_ASYNC = 'grant copy 2,025 pages (plan, async)';
+  const PLAN_THREAD_ONE_CPU = `${PLAN_ASYNC}, against C on a thread [both on one CPU]`;
+  const also = {
+    [THREAD]: ASYNC,
+    [THREAD_ONE_CPU]: `${ASYNC}${bench.ONE_CPU}`,
+    [PLAN_THREAD_ONE_CPU]: `${PLAN_ASYNC}${bench.ONE_CPU}`,
+  };
   const cOneCpu = (name) => name === C_THREAD;
   const cName = (name) => {
     const base = bench.baseCase(name);
     if (base === THREAD) return C_THREAD;
-    if (base === THREAD_ONE_CPU) return `${C_THREAD}${bench.C_ONE_CPU}`;
+    if (base === THREAD_ONE_CPU || base === PLAN_THREAD_ONE_CPU) return `${C_THREAD}${bench.C_ONE_CPU}`;
     return base.startsWith('grant copy') ? 'grant copy 2,025 pages' : base.replace(' [raw binding]', '');
   };
   const sides = { zcopy: [process.execPath, zArgs], c: [exe, cArgs], cName, also, cOneCpu };
   // The frame-sized cases also with the zcopy process on one CPU (bench.ONE_CPU): dom0 has two vCPUs.
-  const oneCpu = (name) => /^(map\+unmap 2,025 refs|grant copy 2,025 pages \((sync|async)\))$/.test(name);
+  const oneCpu = (name) =>
+    /^(map\+unmap 2,025 refs|grant copy 2,025 pages \((sync|async|plan, async)\))$/.test(name);
   const { c, zcopy, spread, cpu } = await bench.alternatingOps(values.rounds, { ...sides, oneCpu });
   const names = [...zcopy.keys()];
-  const counted = names.filter((n) => n === bench.baseCase(n) && n !== THREAD_ONE_CPU);
+  const counted = names.filter((n) => n === bench.baseCase(n) && !n.endsWith('[both on one CPU]'));
   const small = counted.filter((n) => !n.includes('2,025'));
   const syscalls = {
     ...bench.syscallsOfCases(small, { ...sides, n: values.count }),
