@@ -34,8 +34,14 @@ function ratio(r) {
   // CPU time per operation, user and system apart (cpuPerOp): user is JS, V8 and the addon; system the kernel's.
   if (r.cpuSplit?.zcopy && r.cpuSplit?.c)
     text += `; CPU/op user + sys: zcopy ${describeCpu(r.cpuSplit.zcopy)}, C ${describeCpu(r.cpuSplit.c)}`;
+  // A bench's own remark on the row (e.g. grant-table's async rows: zcopy's and Node's async/sync ratios).
+  if (r.note) text += `; ${r.note}`;
+  // Against Node's own path for the same thing: its latency (ns rows), or its ops/s (`nodeWhat` names it).
   if (r.ratioToNode !== undefined)
-    text += `; ${r.ratioToNode.toFixed(2)}× Node's net.Socket (${num(r.node)} ns)`;
+    text +=
+      r.unit === 'ns'
+        ? `; ${r.ratioToNode.toFixed(2)}× Node's net.Socket (${num(r.node)} ns)`
+        : `; ${r.ratioToNode.toFixed(2)}× the ops/s of ${r.nodeWhat} (${num(r.node)}/s)`;
   return text;
 }
 

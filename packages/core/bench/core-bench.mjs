@@ -1,5 +1,6 @@
 // The zcopy side of the core benchmark (spawned by run.mjs; the same cases as core_bench.c).
-//   node core-bench.mjs ops <seconds>                every case: one {case, ops, seconds} JSON line each
+//   node core-bench.mjs ops <seconds> [prefix]       every case (or those whose name starts with prefix): one
+//                                                    {case, ops, seconds, cpu...} JSON line each
 //   node core-bench.mjs count <case> <n>             exactly n operations of one case (for strace -c)
 //   node core-bench.mjs latency <n> <exe> <kind>     wake latency, {p50, p99} in ns; kind 'zcopy': EventFd.wait()
 //                                                    on an eventfd the C signaller writes; 'node': a 'data'
@@ -7,12 +8,15 @@
 //                                                    own fastest fd-readiness path
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { fstat } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { quantile, timed, timedAsync } from '../../../scripts/bench/harness.mjs';
 
 // ZCOPY_BENCH_CORE: another build of @zcopy/core (its dist/index.js) to measure, e.g. main's, for a before/after.
 const other = process.env.ZCOPY_BENCH_CORE;
-const { EventFd, Fd, Memfd } = await import(other ? pathToFileURL(other).href : '@zcopy/core');
+const { EventFd, Fd, Memfd, PollFlags, waitFdBlocking } = await import(
+  other ? pathToFileURL(other).href : '@zcopy/core'
+);
 // The raw binding under the safe API: the same native calls with no object, check or registry around them. Its
 // rows ("[raw binding]") show the floor: raw − C is what any N-API call (and an external ArrayBuffer) costs,
 // zcopy − raw what the safe API adds.
@@ -58,6 +62,10 @@ function memfdRawRegistered() {
 }
 
 let fionreadFd;
+// An eventfd holding 1 that nobody reads: it always polls readable, so the threadpool cases' work is a poll() that
+// returns at once and what is timed is the round trip around it.
+let ready;
+const TP = 'threadpool round trip (poll of a ready fd)';
 // Sync cases are timed without an await (C has no microtask tick either); the wait is awaited.
 const cases = {
   'memfd 4 KiB create+map+close': memfdOp,
@@ -73,8 +81,21 @@ const cases = {
     native.eventfdWrite(ev.fd, 1n);
     native.eventfdRead(ev.fd);
   },
+  // waitFdBlocking: runBlocking (owner pinned, timeout/abort/close handling) around the raw call below.
+  [TP]: () => waitFdBlocking(ready, PollFlags.IN),
+  // The raw call: a BlockingCall whose worker polls the fd and its call's cancel eventfd (made and closed per call).
+  [`${TP} [raw binding]`]: () => native.pollBlocking(ready.fd, K.POLL_IN, -1).promise,
+  // Node's own threadpool round trip (an fstat on a libuv worker, a callback on the JS thread): the floor of any
+  // threadpool call a Node addon makes.
+  [`${TP} [Node's threadpool: fs.fstat]`]: () =>
+    new Promise((resolve, reject) => fstat(ready.fd, (err, st) => (err ? reject(err) : resolve(st)))),
 };
-const asyncCases = new Set(['eventfd wait round trip']);
+const asyncCases = new Set([
+  'eventfd wait round trip',
+  TP,
+  `${TP} [raw binding]`,
+  `${TP} [Node's threadpool: fs.fstat]`,
+]);
 
 async function latency(n, exe, kind) {
   const shared = Memfd.create('shared', { size: 4096 });
@@ -117,9 +138,11 @@ ev = EventFd.create();
 const fionreadMemfd = Memfd.create('fionread', { size: 4096 });
 fionreadFd = Fd.dup(fionreadMemfd);
 fionreadMemfd.close();
+ready = EventFd.create(1);
 if (mode === 'ops') {
   for (const [name, op] of Object.entries(cases))
-    if (asyncCases.has(name)) await timedAsync(name, op, Number(a));
+    if (b !== undefined && !name.startsWith(b)) continue;
+    else if (asyncCases.has(name)) await timedAsync(name, op, Number(a));
     else timed(name, op, Number(a));
 } else if (mode === 'count') {
   const op = cases[a];
@@ -132,4 +155,5 @@ if (mode === 'ops') {
   process.exit(2);
 }
 ev.close();
+ready.close();
 fionreadFd.close();

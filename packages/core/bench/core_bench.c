@@ -1,5 +1,6 @@
 // The C side of the core benchmark (host or guest: memfd, eventfd and poll() exist everywhere).
-//   core_bench ops <seconds>           every case for <seconds>: one {case, ops, seconds} JSON line each
+//   core_bench ops <seconds> [prefix]  every case (or those whose name starts with prefix) for <seconds>: one
+//                                      {case, ops, seconds, cpu...} JSON line each
 //   core_bench count <case> <n>        exactly n operations of one case (run under strace -c by run.mjs)
 //   core_bench latency <n>             poll() waiter woken by a forked signaller: {p50, p99} in ns
 //   core_bench signaller               fd 3 an eventfd, fd 4 a shared memfd: per byte read on stdin, stores
@@ -7,7 +8,10 @@
 //   core_bench signaller-stdout        the same, but the wake-up is one byte written to stdout (a pipe)
 // Cases: "memfd 4 KiB create+map+close" (memfd_create, ftruncate, mmap, munmap, close), "eventfd wait round trip"
 // (write, poll, read: what an async wait on an eventfd does), "ioctl FIONREAD" (one ioctl on a 4 KiB memfd: the
-// per-call cost of an ioctl wrapper) and "eventfd write+read" (two plain syscalls through the core).
+// per-call cost of an ioctl wrapper), "eventfd write+read" (two plain syscalls through the core) and "threadpool
+// round trip (poll of a ready fd)": a poll() that returns at once, run on a worker thread through on_thread.h
+// while the caller waits in poll() for the worker's eventfd (what a zcopy call on libuv's threadpool costs around
+// its work, in C; the JS side times waitFdBlocking, the raw pollBlocking and Node's own fs.fstat).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
@@ -23,6 +27,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "count.h"
+#include "on_thread.h"
+
 static void die(const char* what) {
   fprintf(stderr, "core_bench: %s: %s\n", what, strerror(errno));
   exit(1);
@@ -32,13 +39,6 @@ static uint64_t now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-// CPU time of the process (user + system), as process.cpuUsage() counts it on the JS side.
-static double cpu_seconds(void) {
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 static void memfd_op(void) {
@@ -69,6 +69,16 @@ static void fionread_op(void) {
   if (ioctl(mfd, FIONREAD, &n) < 0) die("ioctl FIONREAD");
 }
 
+// A fd that always polls readable (an eventfd holding 1, never read): the work of the threadpool case is one poll()
+// that returns at once.
+static int readyfd = -1;
+static void poll_ready(void* unused) {
+  (void)unused;
+  struct pollfd p = {readyfd, POLLIN, 0};
+  if (poll(&p, 1, -1) != 1) die("poll (ready fd)");
+}
+static void threadpool_op(void) { on_thread(poll_ready, NULL); }
+
 static void eventfd_rw_op(void) {
   uint64_t one = 1, v;
   if (write(efd, &one, 8) != 8) die("write");
@@ -84,6 +94,7 @@ static const struct bench_case cases[] = {
     {"eventfd wait round trip", eventfd_op},
     {"ioctl FIONREAD", fionread_op},
     {"eventfd write+read", eventfd_rw_op},
+    {"threadpool round trip (poll of a ready fd)", threadpool_op},
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 
@@ -100,17 +111,16 @@ static void timed(const struct bench_case* c, double seconds) {
   uint64_t w0 = now_ns();
   for (int i = 0; i < 20; i++) c->op();
   while ((double)(now_ns() - w0) / 1e9 < seconds / 4) c->op();
-  double cpu0 = cpu_seconds();
-  uint64_t t0 = now_ns(), ops = 0;
+  bench_cpu cpu0 = bench_cpu_now();
+  uint64_t t0 = now_ns();
+  long ops = 0;
   double elapsed;
   do {
     for (int b = 0; b < 10; b++) c->op();
     ops += 10;
     elapsed = (double)(now_ns() - t0) / 1e9;
   } while (elapsed < seconds);
-  printf("{\"case\":\"%s\",\"ops\":%llu,\"seconds\":%.6f,\"cpuSeconds\":%.6f}\n", c->name, (unsigned long long)ops,
-         elapsed, cpu_seconds() - cpu0);
-  fflush(stdout);
+  bench_report(c->name, ops, elapsed, cpu0);
 }
 
 static int signaller(int to_stdout) {
@@ -178,8 +188,12 @@ int main(int argc, char** argv) {
   if (efd < 0) die("eventfd");
   mfd = memfd_create("fionread", MFD_CLOEXEC);
   if (mfd < 0 || ftruncate(mfd, 4096) < 0) die("memfd");
+  readyfd = eventfd(1, EFD_CLOEXEC);
+  if (readyfd < 0) die("eventfd (ready fd)");
+  if (argc >= 3 && (strcmp(argv[1], "ops") == 0 || strcmp(argv[1], "count") == 0)) on_thread_start();
   if (argc >= 3 && strcmp(argv[1], "ops") == 0) {
-    for (size_t i = 0; i < NCASES; i++) timed(&cases[i], atof(argv[2]));
+    for (size_t i = 0; i < NCASES; i++)
+      if (argc < 4 || strncmp(cases[i].name, argv[3], strlen(argv[3])) == 0) timed(&cases[i], atof(argv[2]));
     return 0;
   }
   if (argc >= 4 && strcmp(argv[1], "count") == 0) {

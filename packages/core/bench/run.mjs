@@ -8,7 +8,11 @@
 // 2. Wake latency: a C process stores CLOCK_MONOTONIC in shared memory and wakes the waiter; measured to the
 //    moment the waiter runs: a C poll() loop, zcopy's EventFd.wait(), and Node's own fastest fd-readiness path
 //    (a 'data' event of a net.Socket on a pipe).
-// 3. Syscalls per operation (strace -f -c: n operations minus 0), for zcopy and for C.
+// 3. A threadpool round trip around a poll() of a ready fd: zcopy's waitFdBlocking, its raw pollBlocking, and
+//    Node's own threadpool (fs.fstat), against C handing the same poll() to a worker thread (on_thread.h); also
+//    with both processes on one CPU ("[both on one CPU]"), where no wakeup crosses CPUs. Each row gives the CPU
+//    time per operation of the calling thread (the JS thread; C's caller) beside the process's.
+// 4. Syscalls per operation (strace -f -c: n operations minus 0), for zcopy and for C.
 // Results go to --out (default docs/bench/core-host.json), from which scripts/bench/readme-table.mjs makes the
 // README's table. The machine is shared: read the spread, not one figure.
 import { cpus } from 'node:os';
@@ -40,9 +44,25 @@ const opsRounds = await bench.alternate(values.rounds, {
   c: () => bench.jsonLines(exe, ['ops', values.seconds]),
   zcopy: () => node(['ops', values.seconds]),
 });
+// The threadpool cases again, both programs under taskset -c 0.
+const TP = 'threadpool round trip';
+const PINNED = ' [both on one CPU]';
+const pin = (file, args) => bench.jsonLines('taskset', ['-c', '0', file, ...args.map(String)], { env });
+progress(`threadpool cases on one CPU, ${values.rounds} rounds`);
+const pinnedRounds = await bench.alternate(values.rounds, {
+  c: () => pin(exe, ['ops', values.seconds, TP]),
+  zcopy: () => pin(process.execPath, [js, 'ops', values.seconds, TP]),
+});
+for (const side of ['c', 'zcopy'])
+  opsRounds[side].forEach((lines, i) => {
+    lines.push(...pinnedRounds[side][i].map((r) => ({ ...r, case: r.case + PINNED })));
+  });
 // Per round: case → ops per wall second, and per CPU second of the process (all its threads).
 const wall = (side) => opsRounds[side].map((lines) => bench.opsPerSecond(lines));
 const cpu = (side) => opsRounds[side].map((lines) => bench.opsPerSecond(lines, { cpu: true }));
+// Per round: case → CPU per op, user and system apart, and the calling thread's (cpuPerOp).
+const split = (side, name) =>
+  bench.medianCpu(opsRounds[side].map((lines) => bench.cpuPerOp(lines).get(name)));
 const spread = (xs) => ({
   median: bench.median(xs),
   min: Math.min(...xs),
@@ -51,7 +71,8 @@ const spread = (xs) => ({
 const caseNames = opsRounds.c[0].map((r) => r.case);
 // zcopy-only rows: the raw binding under the safe API (core-bench.mjs; "[raw binding + leak registry]" adds the
 // FinalizationRegistry entry every owned fd object has), each against its case's C figure.
-const RAW = / \[raw binding[^\]]*\]$/;
+// Node's own threadpool ("[Node's threadpool: ...]") is set against the same C case the same way.
+const RAW = / \[(?:raw binding[^\]]*|Node's threadpool[^\]]*)\]/;
 const rawNames = opsRounds.zcopy[0].map((r) => r.case).filter((n) => RAW.test(n));
 const cOf = (name) => name.replace(RAW, '');
 
@@ -65,14 +86,20 @@ const latRounds = await bench.alternate(values.rounds, {
 let syscalls;
 if (bench.haveStrace()) {
   progress(`syscalls per operation (strace -f -c, ${values.count} operations minus 0)`);
+  // Counted once per case: pinning changes no syscall (the "[both on one CPU]" rows show their case's counts).
   syscalls = Object.fromEntries(
-    [...caseNames, ...rawNames].map((name) => [
-      name,
-      {
-        c: bench.syscallsPerOp(exe, (k) => ['count', cOf(name), k], { n: values.count }),
-        zcopy: bench.syscallsPerOp(process.execPath, (k) => [js, 'count', name, k], { n: values.count, env }),
-      },
-    ]),
+    [...caseNames, ...rawNames]
+      .filter((name) => !name.endsWith(PINNED))
+      .map((name) => [
+        name,
+        {
+          c: bench.syscallsPerOp(exe, (k) => ['count', cOf(name), k], { n: values.count }),
+          zcopy: bench.syscallsPerOp(process.execPath, (k) => [js, 'count', name, k], {
+            n: values.count,
+            env,
+          }),
+        },
+      ]),
   );
 } else progress('no strace here: syscall counts left out');
 
@@ -97,9 +124,22 @@ const rows = [...caseNames, ...rawNames].map((name) => {
       ratio: zc.median / cc.median,
       overheadUs: 1e6 / zc.median - 1e6 / cc.median,
     },
-    syscalls: syscalls?.[name],
+    // CPU time per operation, user and system apart, and the calling thread's ("caller").
+    cpuSplit: { zcopy: split('zcopy', name), c: split('c', cOf(name)) },
+    syscalls: syscalls?.[name.replace(PINNED, '')],
   };
 });
+// The threadpool rows of zcopy's safe API and raw binding also against Node's own threadpool round trip.
+for (const r of rows) {
+  if (!r.case.startsWith(TP) || r.case.includes("[Node's threadpool")) continue;
+  const pinned = r.case.endsWith(PINNED);
+  const nodeName = `${cOf(r.case).replace(PINNED, '')} [Node's threadpool: fs.fstat]${pinned ? PINNED : ''}`;
+  const n = rows.find((x) => x.case === nodeName);
+  if (!n) continue;
+  r.node = n.zcopy;
+  r.ratioToNode = r.zcopy / n.zcopy;
+  r.nodeWhat = "Node's threadpool (fs.fstat)";
+}
 const lat = (side, q) => spread(latRounds[side].map((r) => r[q]));
 for (const q of ['p50', 'p99']) {
   const z = lat('zcopy', q);
@@ -147,6 +187,9 @@ else {
       'C range',
       'CPU: zcopy/C',
       'zcopy − C',
+      'CPU/op zcopy',
+      'CPU/op C',
+      'zcopy/Node',
       'syscalls zcopy',
       'syscalls C',
     ],
@@ -162,6 +205,9 @@ else {
         r.cRange.map(fmt).join('–'),
         r.cpu.ratio.toFixed(2),
         `${r.cpu.overheadUs.toFixed(2)} µs`,
+        bench.describeCpu(r.cpuSplit?.zcopy),
+        bench.describeCpu(r.cpuSplit?.c),
+        r.ratioToNode === undefined ? '-' : r.ratioToNode.toFixed(2),
         bench.describeCalls(r.syscalls?.zcopy),
         bench.describeCalls(r.syscalls?.c),
       ]),

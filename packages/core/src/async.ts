@@ -150,12 +150,17 @@ export interface BlockingOptions extends WaitOptions {
   what?: string;
 }
 
-export interface RunBlockingOptions<T> extends BlockingOptions {
+export interface RunBlockingOptions<T, R = T> extends BlockingOptions {
   /**
    * A result that arrives after the wait was given up (timeout, abort, the owner's close) goes here, e.g. to
    * close the fds the call made; without it, it is dropped.
    */
   late?: (value: T) => void;
+  /**
+   * Turns the call's result into the promise's value on the JS thread (a throw rejects): a caller's own
+   * conversion without a second promise and await around this one.
+   */
+  map?: (value: T) => R;
 }
 
 /**
@@ -163,10 +168,10 @@ export interface RunBlockingOptions<T> extends BlockingOptions {
  * or the owner's close — whichever comes first. On the last three the call is asked to cancel; a call that
  * cannot cancel finishes on its thread and its result is dropped.
  */
-export function runBlocking<T>(
+export function runBlocking<T, R = T>(
   start: () => BlockingHandle<T>,
-  options: RunBlockingOptions<T> = {},
-): Promise<T> {
+  options: RunBlockingOptions<T, R> = {},
+): Promise<R> {
   let opts: ReturnType<typeof checkWaitOptions>;
   let unpin: (() => void) | undefined;
   let handle: BlockingHandle<T>;
@@ -179,14 +184,37 @@ export function runBlocking<T>(
     unpin?.();
     return Promise.reject(e);
   }
-  return waitFor<T>(opts, {
+  const { late, map } = options;
+  return waitFor<R>(opts, {
     what: options.what ?? 'blocking call',
     owner: options.owner ? closableOf(options.owner) : undefined,
     start(w) {
       let given = false;
-      handle.promise
-        .then((v) => (given ? options.late?.(v) : w.resolve(v)), w.reject)
-        .finally(() => unpin?.());
+      // One reaction on the native promise, and the owner unpinned in it once the call is over, whichever way:
+      // every promise and microtask more is paid on each call.
+      handle.promise.then(
+        (v) => {
+          try {
+            if (given) late?.(v);
+            else if (map) {
+              let r: R;
+              try {
+                r = map(v);
+              } catch (e) {
+                w.reject(e);
+                return;
+              }
+              w.resolve(r);
+            } else w.resolve(v as unknown as R);
+          } finally {
+            unpin?.();
+          }
+        },
+        (e) => {
+          unpin?.();
+          w.reject(e);
+        },
+      );
       return () => {
         given = true;
       };
@@ -199,20 +227,28 @@ export function runBlocking<T>(
  * Like waitFd, but poll(2) runs on a threadpool thread: for fds that epoll refuses. The thread also honours
  * the timeout itself, so nothing lingers after a timeout or an abort.
  */
-export async function waitFdBlocking(
+export function waitFdBlocking(
   target: FdLike,
   pollEvents: number,
   options: WaitOptions = {},
 ): Promise<number> {
-  const fd = fdOf(target);
-  const { timeoutMs } = checkWaitOptions(options);
-  const revents = await runBlocking(() => native.pollBlocking(fd, pollEvents, timeoutMs ?? -1), {
+  let fd: number;
+  let timeoutMs: number | undefined;
+  try {
+    fd = fdOf(target);
+    ({ timeoutMs } = checkWaitOptions(options));
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  return runBlocking(() => native.pollBlocking(fd, pollEvents, timeoutMs ?? -1), {
     ...options,
     owner: target instanceof FdObject ? target : undefined,
     what: 'waitFdBlocking',
+    map: (revents: number) => {
+      if (revents === 0) throw new TimeoutError('waitFdBlocking', timeoutMs ?? 0);
+      return revents;
+    },
   });
-  if (revents === 0) throw new TimeoutError('waitFdBlocking', timeoutMs ?? 0);
-  return revents;
 }
 
 export const PollFlags = {

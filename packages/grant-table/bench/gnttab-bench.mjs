@@ -4,6 +4,7 @@
 // Prints one JSON object per line: {"case": ..., "ops": N, "seconds": S, "cpuSeconds": C} (harness timed()); in
 // count mode (ZCOPY_BENCH_CASE/ZCOPY_BENCH_COUNT) runs one case n times and prints nothing.
 // Runs the built package (dist/).
+import { pbkdf2, pbkdf2Sync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Memfd } from '@zcopy/core';
 import { native as core } from '@zcopy/core/internal';
@@ -99,5 +100,36 @@ await timedAsync(
   seconds,
 );
 check('async');
+
+// Node's own threadpool around a job as long as the copy: crypto.pbkdf2 with its iterations set so that
+// pbkdf2Sync takes about as long as plan.run() here, called directly and through Node's threadpool. run.mjs
+// sets the pair's ratio beside zcopy's own async/sync ratio: what any threadpool call costs in this guest.
+const perOp = (op, ms) => {
+  const t0 = performance.now();
+  let n = 0;
+  while (performance.now() - t0 < ms) {
+    op();
+    n++;
+  }
+  return (performance.now() - t0) / n;
+};
+// Not in count mode (syscall counts are of zcopy's cases).
+if (process.env.ZCOPY_BENCH_CASE === undefined) {
+  const runMs = perOp(() => plan.run(), Math.min(500, seconds * 500));
+  const probe = 1000;
+  const pbMs = perOp(() => pbkdf2Sync('zcopy', 'salt', probe, 32, 'sha256'), Math.min(500, seconds * 500));
+  const iterations = Math.max(1, Math.round((probe * runMs) / pbMs));
+  timed('Node threadpool reference: pbkdf2 (sync)', () =>
+    pbkdf2Sync('zcopy', 'salt', iterations, 32, 'sha256'),
+  );
+  await timedAsync(
+    'Node threadpool reference: pbkdf2 (async)',
+    () =>
+      new Promise((resolve, reject) =>
+        pbkdf2('zcopy', 'salt', iterations, 32, 'sha256', (err, key) => (err ? reject(err) : resolve(key))),
+      ),
+    seconds,
+  );
+}
 mapper.close();
 frameMemfd.close();

@@ -47,9 +47,33 @@ await withSharedFrame(async ({ exe, refsFile }) => {
   const sides = { zcopy: [process.execPath, zArgs], c: [exe, cArgs], cName, also, cOneCpu };
   // The frame-sized cases also with the zcopy process on one CPU (bench.ONE_CPU): dom0 has two vCPUs.
   const oneCpu = (name) =>
-    /^(map\+unmap 2,025 refs|grant copy 2,025 pages \((sync|async|plan, async)\))$/.test(name);
+    /^(map\+unmap 2,025 refs|grant copy 2,025 pages \((sync|plan|async|plan, async)\)|Node threadpool reference: .*)$/.test(
+      name,
+    );
   const { c, zcopy, spread, cpu } = await bench.alternatingOps(values.rounds, { ...sides, oneCpu });
-  const names = [...zcopy.keys()];
+  // Node's own threadpool around a job as long as the copy (gnttab-bench.mjs): not a row of its own (it has no C
+  // side), but the reference beside each async copy row: its async/sync ratio against zcopy's.
+  const NODE_REF = 'Node threadpool reference: pbkdf2';
+  const nodeRef = (suffix) => {
+    const sync = zcopy.get(`${NODE_REF} (sync)${suffix}`);
+    const async = zcopy.get(`${NODE_REF} (async)${suffix}`);
+    return sync && async ? { sync, async, ratio: async / sync } : undefined;
+  };
+  const asyncNote = (name) => {
+    const pinned = name.endsWith(bench.ONE_CPU) || name.endsWith('[both on one CPU]');
+    const suffix = pinned ? bench.ONE_CPU : '';
+    const ref = nodeRef(suffix);
+    const isPlan = name.startsWith(PLAN_ASYNC);
+    const own = zcopy.get(`grant copy 2,025 pages (${isPlan ? 'plan' : 'sync'})${suffix}`);
+    const self = zcopy.get(`${isPlan ? PLAN_ASYNC : ASYNC}${suffix}`);
+    if (!ref || !own || !self) return undefined;
+    const f = (x) => x.toFixed(1);
+    return (
+      `zcopy's async/sync: ${(self / own).toFixed(2)} (${f(self)} against ${f(own)}/s${pinned ? ', one CPU' : ''}); ` +
+      `Node's own threadpool around a pbkdf2 as long: ${ref.ratio.toFixed(2)} of its sync call (${f(ref.async)} against ${f(ref.sync)}/s)`
+    );
+  };
+  const names = [...zcopy.keys()].filter((n) => !n.startsWith(NODE_REF));
   const counted = names.filter((n) => n === bench.baseCase(n) && !n.endsWith('[both on one CPU]'));
   const small = counted.filter((n) => !n.includes('2,025'));
   const syscalls = {
@@ -76,11 +100,17 @@ await withSharedFrame(async ({ exe, refsFile }) => {
       spread: spread.get(name),
       cpuSplit: cpu.get(name),
       syscalls: syscalls[name],
+      note: name.includes('async') ? asyncNote(name) : undefined,
     })),
     json: values.json,
     meta,
     format: (n) => (n === undefined ? '-' : n < 100 ? n.toFixed(1) : Math.round(n).toLocaleString('en-US')),
-    extra: [bench.spreadColumn, ...bench.cpuSplitColumns, ...bench.syscallColumns],
+    extra: [
+      bench.spreadColumn,
+      ...bench.cpuSplitColumns,
+      ...bench.syscallColumns,
+      { header: 'async against sync, zcopy and Node', value: (r) => r.note ?? '-' },
+    ],
   });
   bench.writeResults(values.out, {
     ...meta,

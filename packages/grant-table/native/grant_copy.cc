@@ -10,6 +10,7 @@
 #include <zcopy/ioctl.h>
 #include <zcopy/layout.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,9 +42,14 @@ struct LocalBuffer {
 // The segments of one call plus references that keep their local buffers alive until the call is over, and where
 // each buffer's bytes were when the segments were checked (a plan checks them again before each run).
 struct CopyJob {
-  std::vector<gntdev_grant_copy_segment> segments;
+  // A plan's segments are the kernel's argument as they are: IOCTL_GNTDEV_GRANT_COPY only writes each segment's
+  // `status`, which every run reads back before the next may use them (`inUse`, see RunCopy).
+  mutable std::vector<gntdev_grant_copy_segment> segments;
   std::vector<Napi::Reference<Napi::Value>> keepAlive;
   std::vector<LocalBuffer> buffers;
+  // Set while a run uses `segments` in place; a run that finds it set (the same plan on several threads at once)
+  // works on a copy.
+  mutable std::atomic_flag inUse = ATOMIC_FLAG_INIT;
 };
 
 // An ArrayBuffer or a view's bytes now; false for anything else.
@@ -147,8 +153,9 @@ Napi::Int16Array Statuses(Napi::Env env, const std::vector<int16_t>& st) {
   return out;
 }
 
-// The kernel writes each segment's status into the array: a prepared job (which may run on several threads at
-// once) is never written, the ioctl works on a copy of it; a one-shot job is the call's own and used as it is.
+// The kernel writes each segment's status into the array. A one-shot job is the call's own and used as it is; a
+// prepared job is used in place by one run at a time (no 2,025-segment copy, no allocation per frame), and a run
+// that overlaps another on the same plan works on a copy of it.
 int Ioctl(int fd, std::vector<gntdev_grant_copy_segment>& segs, std::vector<int16_t>& statuses) {
   auto op = Zeroed<ioctl_gntdev_grant_copy>();
   op.count = static_cast<unsigned int>(segs.size());
@@ -160,6 +167,11 @@ int Ioctl(int fd, std::vector<gntdev_grant_copy_segment>& segs, std::vector<int1
 }
 
 int RunCopy(int fd, const CopyJob& job, std::vector<int16_t>& statuses) {
+  if (!job.inUse.test_and_set(std::memory_order_acquire)) {
+    int err = Ioctl(fd, job.segments, statuses);
+    job.inUse.clear(std::memory_order_release);
+    return err;
+  }
   std::vector<gntdev_grant_copy_segment> segs(job.segments);
   return Ioctl(fd, segs, statuses);
 }

@@ -137,26 +137,32 @@ export class GrantMapper extends FdObject {
   }
 
   /** Grant copy on the threadpool: the event loop keeps running while the hypervisor copies. */
-  async copyAsync(
+  copyAsync(
     segments: readonly GrantCopySegment[],
     options: WaitOptions = {},
   ): Promise<Array<GrantStatus | `unknown(${number})`>> {
-    const p = packSegments(segments);
+    let p: PackedSegments;
+    try {
+      p = packSegments(segments);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     if (p.count === 0) {
       releasePacked(p);
-      return [];
+      return Promise.resolve([]);
     }
-    const fd = this.fd;
-    // The addon copies the packed words when the call starts: the array is free again once it has started.
-    const st = await runBlocking(
-      () => packedCall(p, () => binding.grantCopyAsync(fd, p.words, p.count, p.buffers)),
+    // The addon copies the packed words when the call starts: the array is free again once it has started. The
+    // statuses are named in runBlocking's map: no async function and await around it (a frame loop pays each
+    // promise on every frame).
+    return runBlocking(
+      () => packedCall(p, () => binding.grantCopyAsync(this.fd, p.words, p.count, p.buffers)),
       {
         ...options,
         owner: this,
         what: 'grant copy',
+        map: grantStatusNames,
       },
     );
-    return grantStatusNames(st);
   }
 
   /**
@@ -206,14 +212,13 @@ export class GrantCopyPlan {
   }
 
   /** On the threadpool. */
-  async runAsync(options: WaitOptions = {}): Promise<Array<GrantStatus | `unknown(${number})`>> {
-    const fd = this.#mapper.fd;
-    const st = await runBlocking(() => binding.runCopyAsync(fd, this.#plan), {
+  runAsync(options: WaitOptions = {}): Promise<Array<GrantStatus | `unknown(${number})`>> {
+    return runBlocking(() => binding.runCopyAsync(this.#mapper.fd, this.#plan), {
       ...options,
       owner: this.#mapper,
       what: 'grant copy',
+      map: grantStatusNames,
     });
-    return grantStatusNames(st);
   }
 }
 

@@ -286,6 +286,29 @@ describe('grant tables in dom0 (self-grants)', () => {
     ).toMatch(/permission_denied|general_error/);
   });
 
+  it('a copy plan run by several calls at once: each run gets its own statuses, and every copy lands', async () => {
+    // One run at a time uses the plan's segments in place; a run that overlaps it works on a copy (the kernel
+    // writes each segment's status into the array it is given).
+    const s = sharer.share(0, 16);
+    for (let p = 0; p < 16; p++) s.buffer.fill(p + 1, p * PAGE, (p + 1) * PAGE);
+    const local = Buffer.alloc(16 * PAGE);
+    const small = Buffer.alloc(8);
+    const plan = mapper.prepareCopy([
+      ...pageCopySegments({ domid: 0, refs: s.refs, buffer: local, direction: 'from-grants' }),
+      { source: { ref: 0x7ffff, domid: 0 }, dest: { buffer: small }, length: 8 },
+    ]);
+    const expected = [...Array(16).fill('okay'), 'bad_gntref'];
+    for (let round = 0; round < 3; round++) {
+      local.fill(0);
+      const runs = Array.from({ length: 8 }, (_, i) =>
+        i === 3 ? Promise.resolve(plan.run()) : plan.runAsync(),
+      );
+      for (const st of await Promise.all(runs)) expect(st).toEqual(expected);
+      expect(local.equals(s.buffer)).toBe(true);
+    }
+    expect(plan.run()).toEqual(expected);
+  });
+
   it('close() of the mapper and the sharer detaches every view and releases everything', () => {
     const s = sharer.share(0, 2);
     const m1 = mapper.map(0, s.refs);
