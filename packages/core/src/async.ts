@@ -196,16 +196,10 @@ export function runBlocking<T, R = T>(
         (v) => {
           try {
             if (given) late?.(v);
-            else if (map) {
-              let r: R;
-              try {
-                r = map(v);
-              } catch (e) {
-                w.reject(e);
-                return;
-              }
-              w.resolve(r);
-            } else w.resolve(v as unknown as R);
+            else w.resolve(map ? map(v) : (v as unknown as R));
+          } catch (e) {
+            if (given) throw e; // late()'s own failure stays unhandled, as before
+            w.reject(e); // map() refused the result
           } finally {
             unpin?.();
           }
